@@ -1,0 +1,8 @@
+"""Garrison: self-hosted identity, access and session-governance server."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("garrison")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"

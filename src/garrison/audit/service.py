@@ -1,0 +1,58 @@
+"""Audit trail: every security-relevant change records who did what, in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from garrison.audit.repository import AuditRepository
+from garrison.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acted: ``system`` (Garrison itself), ``cli`` (an operator at the console) or ``user``."""
+
+    type: str
+    user_id: uuid.UUID | None = None
+    label: str | None = None  # e.g. the operating-system account that ran a CLI command
+    ip: str | None = None
+    request_id: str | None = None
+
+    @property
+    def id(self) -> str | None:
+        return str(self.user_id) if self.user_id else self.label
+
+
+SYSTEM = Actor("system")
+
+
+async def record(
+    db: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    organisation_id: uuid.UUID | None,
+    target: tuple[str, str] | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. Callers pass descriptions of state, never secrets or their hashes."""
+    target_type, target_id = target if target else (None, None)
+    return await AuditRepository(db).add(
+        AuditEvent(
+            organisation_id=organisation_id,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+            ip=actor.ip,
+            request_id=actor.request_id,
+        )
+    )

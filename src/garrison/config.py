@@ -1,0 +1,169 @@
+"""Settings: the one documented place for configuration (``GARRISON_`` environment prefix, ``.env``).
+
+Every setting has a safe default for a one-machine start; production refuses what is unsafe there.
+The README lists each setting with its default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+MIN_SECRET_KEY_LENGTH = 32
+# Values people paste from tutorials; refused in production whatever their length.
+_WEAK_SECRET_MARKERS = ("changeme", "change-me", "change_me", "secret", "password", "example", "garrison")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to change."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Garrison's settings, read from ``GARRISON_*`` variables and an optional ``.env`` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GARRISON_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./var")
+    database_url: str = "sqlite+aiosqlite:///./var/garrison.db"
+    redis_url: str | None = None
+    redis_prefix: str = "garrison:"
+    secret_key: SecretStr | None = None
+    issuer: str = "http://127.0.0.1:8000"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
+    auto_migrate: bool = True
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_level: str = "info"
+    log_format: LogFormat = LogFormat.JSON
+    hsts_max_age: int = Field(default=63_072_000, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    readiness_timeout: float = Field(default=2.0, gt=0)
+    bootstrap_admin_username: str = "admin"
+    bootstrap_admin_email: str = "admin@example.com"
+    password_min_length: int = Field(default=12, ge=8, le=128)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_cost: int = Field(default=19_456, ge=8_192)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        driver = make_url(value).drivername
+        if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(
+                "database_url must use sqlite+aiosqlite:// or postgresql+asyncpg://, got " + driver
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if self.secret_key is None:
+                raise ValueError(
+                    "GARRISON_SECRET_KEY is required in production "
+                    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            problem = weak_secret_reason(self.secret_key.get_secret_value())
+            if problem:
+                raise ValueError(f"GARRISON_SECRET_KEY is too weak for production: {problem}")
+            if "*" in self.cors_origins:
+                raise ValueError("GARRISON_CORS_ORIGINS must list origins, not '*', in production")
+        return self
+
+    @cached_property
+    def database(self) -> URL:
+        return make_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.get_backend_name() == "sqlite"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    def secret(self) -> bytes:
+        """The resolved secret key; :func:`load_settings` guarantees it is set."""
+        if self.secret_key is None:
+            raise ConfigError("secret key not resolved; use load_settings()")
+        return self.secret_key.get_secret_value().encode()
+
+
+def weak_secret_reason(value: str) -> str | None:
+    """Say why a secret key is unfit for production, or ``None`` when it is acceptable."""
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        return f"it must be at least {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(value)) < 12:
+        return "it repeats too few distinct characters"
+    lowered = value.lower()
+    for marker in _WEAK_SECRET_MARKERS:
+        if marker in lowered:
+            return f"it contains the well-known word {marker!r}"
+    return None
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """Persist a generated development key with 0600 permissions so restarts keep it."""
+    # The data directory holds the key and the SQLite database: readable by its owner only.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        value = path.read_text(encoding="utf-8").strip()
+        if not value:
+            raise ConfigError(f"{path} is empty; delete it to generate a new secret key") from None
+        return value
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings and resolve the secret key (generated and persisted outside production)."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if settings.secret_key is None:
+        key = _read_or_create_secret(settings.data_dir / SECRET_KEY_FILE)
+        settings = settings.model_copy(update={"secret_key": SecretStr(key)})
+    return settings

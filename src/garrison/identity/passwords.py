@@ -1,0 +1,62 @@
+"""Password hashing (argon2id, legacy bcrypt upgraded on verify) and the password policy.
+
+Hashing runs in worker threads behind a semaphore: never on the event loop, and a login flood cannot
+take every thread from the requests that only validate tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+
+import anyio.to_thread
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.bcrypt import BcryptHasher
+
+from garrison.config import Settings
+from garrison.identity.errors import WeakPassword
+
+MAX_PASSWORD_LENGTH = 128
+
+
+class PasswordHasher:
+    def __init__(self, settings: Settings) -> None:
+        self._hash = PasswordHash(
+            (
+                Argon2Hasher(
+                    time_cost=settings.argon2_time_cost,
+                    memory_cost=settings.argon2_memory_cost,
+                    parallelism=settings.argon2_parallelism,
+                ),
+                BcryptHasher(),
+            )
+        )
+        self._slots = asyncio.Semaphore(settings.password_hash_concurrency)
+
+    async def hash(self, password: str) -> str:
+        async with self._slots:
+            return await anyio.to_thread.run_sync(self._hash.hash, password)
+
+    async def verify_and_update(self, password: str, stored: str) -> tuple[bool, str | None]:
+        """Check ``password``; when it matches an outdated hash, also return its argon2id replacement."""
+        async with self._slots:
+            return await anyio.to_thread.run_sync(self._hash.verify_and_update, password, stored)
+
+
+def check_password_policy(password: str, *, min_length: int, username: str, email: str) -> str:
+    """Apply the policy (NIST SP 800-63B §3.1.1.2) and return the NFKC-normalised password to hash."""
+    normalized = unicodedata.normalize("NFKC", password)
+    if len(normalized) < min_length:
+        raise WeakPassword("min_length", f"The password must be at least {min_length} characters long.")
+    if len(normalized) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            "max_length", f"The password must be at most {MAX_PASSWORD_LENGTH} characters long."
+        )
+    folded = normalized.casefold()
+    local_part = email.split("@", 1)[0].casefold()
+    if username.casefold() in folded:
+        raise WeakPassword("contains_username", "The password must not contain the username.")
+    if len(local_part) >= 3 and local_part in folded:
+        raise WeakPassword("contains_email", "The password must not contain the email address.")
+    return normalized

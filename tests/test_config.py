@@ -1,0 +1,96 @@
+"""Settings: safe defaults, generated development key, production strictness."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from garrison.config import SECRET_KEY_FILE, ConfigError, load_settings, weak_secret_reason
+
+STRONG = "k2J9x-Qp7vL0tZr4Nw8yB1mC6dF3gH5sA_eU"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No GARRISON_* variable or .env from the developer's shell leaks into these tests."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("GARRISON_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_are_the_embedded_setup() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///./var/garrison.db"
+    assert settings.redis_url is None
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.env.value == "development"
+
+
+def test_development_key_is_generated_once_with_owner_only_permissions(tmp_path: Path) -> None:
+    first = load_settings(data_dir=tmp_path / "data")
+    key_file = tmp_path / "data" / SECRET_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    second = load_settings(data_dir=tmp_path / "data")
+    assert first.secret() == second.secret()
+    assert len(first.secret()) >= 48
+    assert weak_secret_reason(first.secret().decode()) is None
+
+
+def test_production_refuses_to_start_without_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_ENV", "production")
+    with pytest.raises(ConfigError, match="GARRISON_SECRET_KEY is required"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("short", "at least 32"),
+        ("a" * 40, "distinct"),
+        ("changeme-changeme-Changeme-0123456789xyz", "changeme"),
+    ],
+)
+def test_production_refuses_weak_secrets(monkeypatch: pytest.MonkeyPatch, secret: str, reason: str) -> None:
+    monkeypatch.setenv("GARRISON_ENV", "production")
+    monkeypatch.setenv("GARRISON_SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match=reason):
+        load_settings()
+
+
+def test_production_accepts_a_strong_secret_and_never_writes_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GARRISON_ENV", "production")
+    monkeypatch.setenv("GARRISON_SECRET_KEY", STRONG)
+    settings = load_settings(data_dir=tmp_path / "data")
+    assert settings.secret() == STRONG.encode()
+    assert not (tmp_path / "data" / SECRET_KEY_FILE).exists()
+
+
+def test_comma_separated_lists_and_dotenv(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "GARRISON_CORS_ORIGINS=https://a.example.com, https://b.example.com\nGARRISON_ISSUER=https://id.example.com\n"
+    )
+    settings = load_settings()
+    assert settings.cors_origins == ["https://a.example.com", "https://b.example.com"]
+    assert settings.issuer == "https://id.example.com"
+
+
+def test_unknown_database_driver_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_DATABASE_URL", "mysql://root@localhost/garrison")
+    with pytest.raises(ConfigError, match="sqlite\\+aiosqlite"):
+        load_settings()
+
+
+def test_wildcard_cors_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_ENV", "production")
+    monkeypatch.setenv("GARRISON_SECRET_KEY", STRONG)
+    monkeypatch.setenv("GARRISON_CORS_ORIGINS", "*")
+    with pytest.raises(ConfigError, match="not '\\*'"):
+        load_settings()
