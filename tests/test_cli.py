@@ -211,7 +211,11 @@ def test_db_current_and_version(settings: Settings) -> None:
 
 
 def test_db_reset_refuses_in_production_without_the_flag(settings: Settings) -> None:
-    production = {"GARRISON_ENV": "production", "GARRISON_SECRET_KEY": "Zq8-vN3kT1pW6xY0rB5mJ2cH9dF4gL7sQ_aE"}
+    production = {
+        "GARRISON_ENV": "production",
+        "GARRISON_SECRET_KEY": "Zq8-vN3kT1pW6xY0rB5mJ2cH9dF4gL7sQ_aE",
+        "GARRISON_ISSUER": "https://id.example.com",
+    }
     result = run_cli(settings, "db", "reset", env=production)
     assert result.returncode == 1
     assert "--yes-destroy-data" in result.stderr

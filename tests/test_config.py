@@ -68,7 +68,9 @@ def test_production_accepts_a_strong_secret_and_never_writes_one(
 ) -> None:
     monkeypatch.setenv("GARRISON_ENV", "production")
     monkeypatch.setenv("GARRISON_SECRET_KEY", STRONG)
+    monkeypatch.setenv("GARRISON_ISSUER", "https://id.example.com/")
     settings = load_settings(data_dir=tmp_path / "data")
+    assert settings.issuer == "https://id.example.com"
     assert settings.secret() == STRONG.encode()
     assert not (tmp_path / "data" / SECRET_KEY_FILE).exists()
 
@@ -91,6 +93,39 @@ def test_unknown_database_driver_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
 def test_wildcard_cors_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GARRISON_ENV", "production")
     monkeypatch.setenv("GARRISON_SECRET_KEY", STRONG)
+    monkeypatch.setenv("GARRISON_ISSUER", "https://id.example.com")
     monkeypatch.setenv("GARRISON_CORS_ORIGINS", "*")
     with pytest.raises(ConfigError, match="not '\\*'"):
         load_settings()
+
+
+def test_production_requires_an_https_issuer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_ENV", "production")
+    monkeypatch.setenv("GARRISON_SECRET_KEY", STRONG)
+    with pytest.raises(ConfigError, match="https"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GARRISON_REDIS_URL", "http://127.0.0.1:6379"),
+        ("GARRISON_ISSUER", "id.example.com"),
+        ("GARRISON_LOG_LEVEL", "verbose"),
+        ("GARRISON_MAX_BODY_BYTES", "10"),
+    ],
+)
+def test_invalid_values_are_refused_with_the_setting_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name.removeprefix("GARRISON_").lower()):
+        load_settings()
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from garrison.config import Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"GARRISON_{name.upper()}" not in readme]
+    assert missing == [], f"document these settings in the README: {missing}"

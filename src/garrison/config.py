@@ -11,7 +11,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     auto_migrate: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: LogFormat = LogFormat.JSON
     hsts_max_age: int = Field(default=63_072_000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
@@ -81,6 +81,23 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_a_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or any(c in value for c in "?#"):
+            raise ValueError("issuer must be an http(s) URL without query or fragment (RFC 8414 §2)")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +120,8 @@ class Settings(BaseSettings):
             problem = weak_secret_reason(self.secret_key.get_secret_value())
             if problem:
                 raise ValueError(f"GARRISON_SECRET_KEY is too weak for production: {problem}")
+            if not self.issuer.startswith("https://"):
+                raise ValueError("GARRISON_ISSUER must be an https:// URL in production (RFC 8414 §2)")
             if "*" in self.cors_origins:
                 raise ValueError("GARRISON_CORS_ORIGINS must list origins, not '*', in production")
         return self
