@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from garrison import migrate
 from garrison.app import create_app
 from garrison.cache import RedisCache
-from garrison.config import Settings
+from garrison.config import LogFormat, Settings
 from garrison.db import Database
-from garrison.models import Base
+from garrison.identity.passwords import PasswordHasher
+from garrison.kit.clock import FrozenClock
+from garrison.logs import configure_logging
+from garrison.models import Base, User
 from tests.fixtures.backends import BACKEND, REDIS_URL, DatabaseFactory
+from tests.fixtures.factories import make_user
+
+configure_logging("info", LogFormat.CONSOLE)
 
 TEST_SECRET = "test-only-3f9c2b7e1d8a4c6f0e5b9a7d2c4e6f8a1b3d5c7e"
 
@@ -120,8 +127,14 @@ async def _delete_prefix(url: str, prefix: str) -> None:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def clock() -> FrozenClock:
+    """The app's clock: stands still unless a test moves it (``clock.advance(minutes=31)``)."""
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -139,3 +152,36 @@ async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
     database: Database = app.state.database
     async with database.sessions() as session:
         yield session
+
+
+class Accounts:
+    """Creates users with known passwords and logs them in through the public API."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    async def create(self, password: str = "a long and unusual passphrase", **fields: Any) -> User:
+        hasher: PasswordHasher = self.app.state.hasher
+        database: Database = self.app.state.database
+        async with database.transaction() as db:
+            return await make_user(db, password_hash=await hasher.hash(password), **fields)
+
+    async def login(
+        self, username: str, password: str = "a long and unusual passphrase", **headers: str
+    ) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+@pytest.fixture
+def accounts(app: FastAPI, client: httpx.AsyncClient) -> Accounts:
+    return Accounts(app, client)

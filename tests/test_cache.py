@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from garrison.cache import Cache, MemoryCache, RedisCache
+from garrison.cache import FINAL, Cache, MemoryCache, RedisCache
 from tests.fixtures.backends import BACKEND, REDIS_URL
 
 
@@ -95,3 +95,13 @@ async def test_memory_cache_is_bounded() -> None:
         await cache.set(key, b"1")
     assert await cache.get("a") is None
     assert [await cache.get(k) for k in "bcd"] == [b"1", b"1", b"1"]
+
+
+async def test_final_values_cannot_be_overwritten_by_set_unless_final(cache: Cache) -> None:
+    assert await cache.set_unless_final("s", b"active-v1", ttl=60)
+    assert await cache.set_unless_final("s", b"active-v2", ttl=60)
+    assert await cache.get("s") == b"active-v2"
+    await cache.set("s", FINAL + b"ended", ttl=60)
+    assert not await cache.set_unless_final("s", b"stale-active", ttl=60)
+    assert await cache.get("s") == FINAL + b"ended"
+    assert await cache.set_unless_final("fresh", b"x", ttl=60)

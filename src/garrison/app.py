@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
@@ -14,27 +15,53 @@ from garrison.cache import Cache, create_cache
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.errors import install_error_handlers
+from garrison.identity.passwords import PasswordHasher
+from garrison.keys.router import router as keys_router
+from garrison.keys.service import KeyStore
+from garrison.kit.clock import Clock, SystemClock
 from garrison.metrics import HttpMetrics
 from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware
 from garrison.ops.router import router as ops_router
+from garrison.sessions.router import router as auth_router
+from garrison.sessions.service import SessionService
+from garrison.sessions.state import SessionCache
+
+log = structlog.get_logger("garrison.app")
 
 
 def create_app(
-    settings: Settings, *, database: Database | None = None, cache: Cache | None = None
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    cache: Cache | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build a Garrison ASGI app. ``settings`` must come from :func:`garrison.config.load_settings`.
 
     The schema is not touched here: ``garrison serve`` migrates and bootstraps once before workers start.
+    The app starts even when the database is down (``/readyz`` then says so).
     """
     database = database or Database(settings)
     cache = cache or create_cache(settings)
+    clock = clock or SystemClock()
     registry = CollectorRegistry()
+    keys = KeyStore(database, settings, clock)
+    hasher = PasswordHasher(settings)
+    session_cache = SessionCache(database, cache, settings)
+    sessions = SessionService(database, settings, clock, keys, hasher, session_cache)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
+            await keys.reload()
+        except Exception:  # the database may be down at start; keys load on first use
+            log.warning("signing_keys_not_loaded", exc_info=True)
+        await session_cache.start()
+        await hasher.warm_up()
+        try:
             yield
         finally:
+            await session_cache.stop()
             await cache.close()
             await database.dispose()
 
@@ -48,9 +75,16 @@ def create_app(
     app.state.database = database
     app.state.cache = cache
     app.state.registry = registry
+    app.state.clock = clock
+    app.state.keys = keys
+    app.state.hasher = hasher
+    app.state.session_cache = session_cache
+    app.state.sessions = sessions
 
     install_error_handlers(app)
     app.include_router(ops_router)
+    app.include_router(keys_router)
+    app.include_router(auth_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

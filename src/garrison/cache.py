@@ -19,6 +19,15 @@ import redis.asyncio as aioredis
 from garrison.config import Settings
 
 Subscription = AbstractAsyncContextManager[AsyncIterator[bytes]]
+FINAL = b"!"
+
+# Atomic in Redis: scripts run without interleaving.
+_SET_UNLESS_FINAL = """
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, 1) == ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 
 
 class Cache(Protocol):
@@ -31,6 +40,14 @@ class Cache(Protocol):
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None: ...
 
     async def delete(self, *keys: str) -> int: ...
+
+    async def set_unless_final(self, key: str, value: bytes, ttl: float) -> bool:
+        """Set ``key`` unless it holds a final value (one starting with ``FINAL``); True if set.
+
+        Final values record facts that never change back, like an ended session: a writer holding an
+        older reading can then never overwrite them, whatever the order of writes.
+        """
+        ...
 
     async def incr(self, key: str, ttl: float) -> int:
         """Add one to a counter; its TTL starts at the first increment (fixed-window rate limits)."""
@@ -85,6 +102,13 @@ class MemoryCache:
     async def delete(self, *keys: str) -> int:
         return sum(1 for key in keys if self._entries.pop(key, None) is not None)
 
+    async def set_unless_final(self, key: str, value: bytes, ttl: float) -> bool:
+        current = self._live(key)
+        if current is not None and current[0].startswith(FINAL):
+            return False
+        self._store(key, value, self._clock() + ttl)
+        return True
+
     async def incr(self, key: str, ttl: float) -> int:
         entry = self._live(key)
         expires: float | None
@@ -130,6 +154,7 @@ class RedisCache:
             url, socket_connect_timeout=timeout, socket_timeout=timeout, health_check_interval=30
         )
         self._prefix = prefix
+        self._set_unless_final = self._redis.register_script(_SET_UNLESS_FINAL)
 
     def _key(self, key: str) -> str:
         return self._prefix + key
@@ -146,6 +171,12 @@ class RedisCache:
         if not keys:
             return 0
         return int(await self._redis.delete(*(self._key(key) for key in keys)))
+
+    async def set_unless_final(self, key: str, value: bytes, ttl: float) -> bool:
+        done = await self._set_unless_final(
+            keys=[self._key(key)], args=[value, max(1, int(ttl * 1000)), FINAL]
+        )
+        return bool(done)
 
     async def incr(self, key: str, ttl: float) -> int:
         name = self._key(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -21,6 +22,8 @@ from garrison.db import Database
 from garrison.errors import AppError
 from garrison.identity.passwords import PasswordHasher
 from garrison.identity.service import NewUser, create_user, reset_password
+from garrison.keys.service import KeyStore
+from garrison.kit.clock import SystemClock
 from garrison.logs import configure_logging
 from garrison.models import BuiltinRole
 from garrison.tenancy.service import ensure_root_organisation
@@ -30,8 +33,10 @@ T = TypeVar("T")
 app = typer.Typer(help="Garrison: identity, access and session governance.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administrator accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(keys_app, name="keys")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -103,7 +108,9 @@ async def _prepare(database: Database, settings: Settings) -> FirstAdmin | None:
         await migrate.upgrade(database)
     elif await migrate.current_revision(database) != migrate.head_revision():
         raise _fail("the database schema is not current; run `garrison db upgrade`")
-    return await bootstrap(database, settings)
+    first_admin = await bootstrap(database, settings)
+    await KeyStore(database, settings, SystemClock()).ensure_key()
+    return first_admin
 
 
 def asgi_app() -> FastAPI:
@@ -120,7 +127,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Migrate (unless GARRISON_AUTO_MIGRATE=false), bootstrap on first start, then serve HTTP."""
+    # Workers read their settings from the environment; they must know how many of them there are
+    # (without Redis, session state can be cached in-process only when a single process serves).
+    os.environ["GARRISON_WORKERS"] = str(workers)
     settings = _settings()
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            f"note: {workers} workers without Redis: every request checks its session in the database "
+            "(set GARRISON_REDIS_URL for the cached path).",
+            err=True,
+        )
     configure_logging(settings.log_level, settings.log_format)
     first_admin = _with_database(settings, lambda database: _prepare(database, settings))
     if first_admin is not None:
@@ -137,6 +153,18 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
     )
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a signing key that signs from now on; older keys stay published until their tokens expire."""
+    settings = _settings()
+
+    async def rotate(database: Database) -> str:
+        return await KeyStore(database, settings, SystemClock()).rotate(_cli_actor())
+
+    kid = _with_database(settings, rotate)
+    typer.echo(f"new signing key {kid}; running servers switch to it within {settings.key_reload_interval}s")
 
 
 @app.command()

@@ -34,6 +34,17 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class RegistrationMode(StrEnum):
+    OPEN = "open"
+    INVITE_ONLY = "invite_only"
+    DISABLED = "disabled"
+
+
+class SessionLimitPolicy(StrEnum):
+    REVOKE_OLDEST = "revoke_oldest"
+    REFUSE_NEW = "refuse_new"
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says what to change."""
 
@@ -71,6 +82,27 @@ class Settings(BaseSettings):
     readiness_timeout: float = Field(default=2.0, gt=0)
     bootstrap_admin_username: str = "admin"
     bootstrap_admin_email: str = "admin@example.com"
+    workers: int = Field(default=1, ge=1)
+    access_token_ttl: int = Field(default=900, ge=60, le=86_400)
+    token_audience: str = "garrison"  # noqa: S105 (an audience name)
+    token_leeway: int = Field(default=10, ge=0, le=300)
+    key_reload_interval: int = Field(default=60, ge=1)
+    session_idle_timeout: int = Field(default=7 * 86_400, ge=60)
+    session_absolute_timeout: int = Field(default=30 * 86_400, ge=60)
+    session_cache_ttl: float = Field(default=30.0, ge=0)
+    max_sessions_per_user: int = Field(default=0, ge=0)
+    session_limit_policy: SessionLimitPolicy = SessionLimitPolicy.REVOKE_OLDEST
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_duration: int = Field(default=1800, ge=1)
+    registration: RegistrationMode = RegistrationMode.OPEN
+    rate_limit_enabled: bool = True
+    rate_limit_login_ip: str = "20/minute"
+    rate_limit_login_username: str = "10/minute"
+    rate_limit_register_ip: str = "10/hour"
+    rate_limit_username_probe_ip: str = "60/minute"
+    rate_limit_refresh_session: str = "30/minute"
+    password_history: int = Field(default=5, ge=0, le=24)
+    attributes_max_bytes: int = Field(default=8192, ge=256)
     password_min_length: int = Field(default=12, ge=8, le=128)
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_cost: int = Field(default=19_456, ge=8_192)

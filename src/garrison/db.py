@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from garrison.config import Settings
+
+_SQLITE_BEGIN = "garrison_sqlite_begin"
+AFTER_COMMIT = "garrison_after_commit"
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run ``hook`` once this session's transaction has committed (e.g. to update caches)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(hook)
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -40,7 +49,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock up front (BEGIN IMMEDIATE), waiting on
+        # busy_timeout; a deferred one that reads and then writes could fail at once with SQLITE_BUSY
+        # if another writer committed in between.
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -67,17 +80,31 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self._writer_sessions = async_sessionmaker(
+            self.engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+            if settings.is_sqlite
+            else self.engine,
+            expire_on_commit=False,
+            autoflush=True,
+        )
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits when the block succeeds and rolls back when it raises."""
-        async with self.sessions() as session:
+    async def transaction(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits when the block succeeds and rolls back when it raises.
+
+        ``write=True`` declares that the transaction will write (matters on SQLite). Hooks registered
+        with :func:`after_commit` run after a successful commit.
+        """
+        factory = self._writer_sessions if write else self.sessions
+        async with factory() as session:
             try:
                 yield session
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+            for hook in session.info.pop(AFTER_COMMIT, []):
+                await hook()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -20,11 +20,16 @@ def configure_logging(level: str = "info", fmt: LogFormat = LogFormat.JSON) -> N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor
+    # Tracebacks never carry local variables: they would put passwords and tokens in the logs.
     if fmt is LogFormat.JSON:
-        shared.append(structlog.processors.dict_tracebacks)
+        shared.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -7,6 +7,7 @@ take every thread from the requests that only validate tokens.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import unicodedata
 
 import anyio.to_thread
@@ -33,10 +34,22 @@ class PasswordHasher:
             )
         )
         self._slots = asyncio.Semaphore(settings.password_hash_concurrency)
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         async with self._slots:
             return await anyio.to_thread.run_sync(self._hash.hash, password)
+
+    async def warm_up(self) -> None:
+        """Compute the dummy hash before the first login, so that one is not slower than the rest."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend the work of a real verification, so unknown users answer exactly like wrong passwords."""
+        await self.warm_up()
+        assert self._dummy_hash is not None
+        await self.verify_and_update(password, self._dummy_hash)
 
     async def verify_and_update(self, password: str, stored: str) -> tuple[bool, str | None]:
         """Check ``password``; when it matches an outdated hash, also return its argon2id replacement."""

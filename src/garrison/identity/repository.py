@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from sqlalchemy import exists, or_, select
@@ -26,6 +27,12 @@ class UserRepository:
             select(User).where(User.username_key == username_key).options(selectinload(User.roles))
         )
         return result.scalar_one_or_none()
+
+    async def get_for_login(self, login: str) -> User | None:
+        """The user a login name designates: a username, or an email address (both case-insensitive)."""
+        key = unicodedata.normalize("NFKC", login.strip()).casefold()
+        column = User.email_key if "@" in key else User.username_key
+        return await self.db.scalar(select(User).where(column == key))
 
     async def taken(self, username_key: str, email_key: str) -> bool:
         query = select(exists().where(or_(User.username_key == username_key, User.email_key == email_key)))

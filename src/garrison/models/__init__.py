@@ -2,7 +2,24 @@
 
 from garrison.models.audit import AuditEvent
 from garrison.models.base import Base
+from garrison.models.key import SigningKey
 from garrison.models.organisation import Organisation
-from garrison.models.user import BuiltinRole, User, UserRole, UserStatus
+from garrison.models.security import Anomaly, LoginAttempt
+from garrison.models.session import RefreshToken, Session
+from garrison.models.user import BuiltinRole, PasswordHistory, User, UserRole, UserStatus
 
-__all__ = ["AuditEvent", "Base", "BuiltinRole", "Organisation", "User", "UserRole", "UserStatus"]
+__all__ = [
+    "Anomaly",
+    "AuditEvent",
+    "Base",
+    "BuiltinRole",
+    "LoginAttempt",
+    "Organisation",
+    "PasswordHistory",
+    "RefreshToken",
+    "Session",
+    "SigningKey",
+    "User",
+    "UserRole",
+    "UserStatus",
+]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from garrison.models.base import Base, IdMixin, TimestampMixin, utcnow
@@ -49,6 +50,21 @@ class User(IdMixin, TimestampMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    account_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Lockout (OWASP ASVS V2.2): consecutive failures, and the lock they caused.
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+    # Profile metadata, all optional and editable by the user.
+    full_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, default=None)
+    rank: Mapped[str | None] = mapped_column(String(100), default=None)
+    department: Mapped[str | None] = mapped_column(String(100), default=None)
+    contact_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    date_of_joining: Mapped[date | None] = mapped_column(Date, default=None)
+    address: Mapped[str | None] = mapped_column(String(500), default=None)
+    location: Mapped[str | None] = mapped_column(String(200), default=None)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
@@ -69,3 +85,14 @@ class UserRole(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="roles", lazy="raise")
+
+
+class PasswordHistory(IdMixin, Base):
+    """Hashes of a user's earlier passwords, to refuse their reuse."""
+
+    __tablename__ = "password_history"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,86 @@
+"""Login attempts and anomalies: recorded in the transaction of the event they describe."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from garrison.models import Anomaly, LoginAttempt
+from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
+
+
+class AnomalyType(StrEnum):
+    CONCURRENT_LOGIN = "concurrent_login"
+    REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105 (an event name)
+    LOCKOUT = "lockout"
+
+
+SEVERITY = {
+    AnomalyType.CONCURRENT_LOGIN: "medium",
+    AnomalyType.REFRESH_TOKEN_REUSE: "high",
+    AnomalyType.LOCKOUT: "medium",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Who is at the other end of a request, as far as the network tells."""
+
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None = None
+
+
+async def record_attempt(
+    db: AsyncSession,
+    client: ClientInfo,
+    now: datetime,
+    *,
+    username_tried: str,
+    success: bool,
+    reason: str | None,
+    user_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> None:
+    await LoginAttemptRepository(db).add(
+        LoginAttempt(
+            organisation_id=organisation_id,
+            user_id=user_id,
+            username_tried=username_tried[:320],
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+            success=success,
+            reason=reason,
+            session_id=session_id,
+            created_at=now,
+        )
+    )
+
+
+async def raise_anomaly(
+    db: AsyncSession,
+    kind: AnomalyType,
+    now: datetime,
+    *,
+    user_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None,
+    session_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await AnomalyRepository(db).add(
+        Anomaly(
+            organisation_id=organisation_id,
+            user_id=user_id,
+            session_id=session_id,
+            type=str(kind),
+            severity=SEVERITY[kind],
+            details=details or {},
+            created_at=now,
+        )
+    )

@@ -1,0 +1,115 @@
+"""``/api/v1/auth``: login, refresh, logout, and the cheapest authenticated call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from garrison.deps import DbSession, PendingPrincipal, Sessions
+from garrison.errors import BadRequest
+from garrison.security.service import ClientInfo
+from garrison.sessions.schemas import LoginRequest, RefreshRequest, SessionInfo, TokenResponse
+from garrison.sessions.service import TokenPair
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+_LOGIN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LoginRequest.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def client_info(request: Request) -> ClientInfo:
+    """The caller's address as the server saw it (proxy headers count only from trusted proxies)."""
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        request_id=request.state.request_id if hasattr(request.state, "request_id") else None,
+    )
+
+
+async def _login_body(request: Request) -> LoginRequest:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "application/x-www-form-urlencoded":
+            form = await request.form()
+            return LoginRequest.model_validate(
+                {"username": form.get("username"), "password": form.get("password")}
+            )
+        if content_type == "application/json":
+            return LoginRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_input=False)]
+        ) from None
+    raise BadRequest("Send JSON or an application/x-www-form-urlencoded form.")
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        session_id=pair.session_id,
+        password_change_required=pair.password_change_required,
+    )
+
+
+@router.post("/login", response_model=TokenResponse, openapi_extra=_LOGIN_BODY)
+async def login(request: Request, sessions: Sessions) -> TokenResponse:
+    """Password login (JSON, or the OAuth 2.0 password form). Returns a session's first tokens."""
+    body = await _login_body(request)
+    return _tokens(await sessions.login(body.username, body.password, client_info(request)))
+
+
+@router.post("/refresh", response_model=TokenResponse)
+async def refresh(body: RefreshRequest, request: Request, sessions: Sessions) -> TokenResponse:
+    """Exchange a refresh token for new tokens; the old refresh token is spent."""
+    return _tokens(await sessions.refresh(body.refresh_token, client_info(request)))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: PendingPrincipal, db: DbSession, sessions: Sessions) -> Response:
+    """End the caller's session: its access and refresh tokens stop working at once."""
+    await sessions.end_sessions(db, [principal.session_id], "logout")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_all(principal: PendingPrincipal, db: DbSession, sessions: Sessions) -> Response:
+    """End every session of the caller, on every device."""
+    await sessions.end_user_sessions(db, principal.user_id, "logout_all")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/session", response_model=SessionInfo)
+async def current_session(principal: PendingPrincipal) -> SessionInfo:
+    """Validate the Bearer token and say who is calling; served from the token and the session cache."""
+    return SessionInfo(
+        user_id=principal.user_id,
+        username=principal.username,
+        session_id=principal.session_id,
+        organisation_id=principal.organisation_id,
+        roles=list(principal.roles),
+        expires_at=principal.token_expires_at,
+        session_expires_at=principal.session_expires_at,
+        password_change_required=principal.must_change_password,
+    )

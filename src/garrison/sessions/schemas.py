@@ -1,0 +1,46 @@
+"""Shapes of the login, refresh and session endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Generous bounds on input; the password policy applies when a password is set, not when it is tried.
+MAX_LOGIN_LENGTH = 320
+MAX_PASSWORD_INPUT = 1024
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=MAX_LOGIN_LENGTH, description="Username or email address.")
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (RFC 6750 token type)
+    expires_in: int
+    refresh_token: str
+    session_id: uuid.UUID
+    password_change_required: bool = False
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class SessionInfo(BaseModel):
+    user_id: uuid.UUID
+    username: str
+    session_id: uuid.UUID
+    organisation_id: uuid.UUID
+    roles: list[str]
+    expires_at: datetime = Field(description="When the presented access token expires.")
+    session_expires_at: datetime
+    password_change_required: bool

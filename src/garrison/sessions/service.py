@@ -1,0 +1,355 @@
+"""Login, refresh-token rotation, logout and revocation.
+
+Login and refresh run their own transactions instead of the request's: a failed attempt must be
+committed (failure counter, lockout, attempt record, anomaly) even though the request ends in an
+error, and password hashing must happen while no database lock is held.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from garrison.config import SessionLimitPolicy, Settings
+from garrison.db import AfterCommit, Database, after_commit
+from garrison.identity.passwords import PasswordHasher
+from garrison.identity.repository import UserRepository
+from garrison.keys.service import KeyStore, Signer
+from garrison.kit.clock import Clock
+from garrison.kit.crypto import derive_key, keyed_hash, random_token
+from garrison.kit.useragent import device_label
+from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
+from garrison.security.repository import LockoutRepository
+from garrison.security.service import AnomalyType, ClientInfo, raise_anomaly, record_attempt
+from garrison.sessions.errors import InvalidCredentials, InvalidRefreshToken, TooManySessions
+from garrison.sessions.repository import SessionRepository
+from garrison.sessions.state import SessionCache, SessionState, state_of
+from garrison.sessions.tokens import issue_access_token
+
+REFRESH_PREFIX = "gar_rt_"
+log = structlog.get_logger("garrison.sessions")
+_MAX_REFRESH_LENGTH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    session_id: uuid.UUID
+    password_change_required: bool
+
+
+class SessionService:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        clock: Clock,
+        keys: KeyStore,
+        hasher: PasswordHasher,
+        cache: SessionCache,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+        self.keys = keys
+        self.hasher = hasher
+        self.cache = cache
+        self._refresh_key = derive_key(settings.secret(), "refresh-token")
+        self._idle = timedelta(seconds=settings.session_idle_timeout)
+
+    def _hash_refresh(self, token: str) -> str:
+        return keyed_hash(self._refresh_key, token)
+
+    # -- login ---------------------------------------------------------------------------------
+
+    async def login(self, login: str, password: str, client: ClientInfo) -> TokenPair:
+        """Authenticate with a username or email and a password (ASVS V2.2, lockout V2.2.1)."""
+        now = self.clock.now()
+        settings = self.settings
+        async with self.database.transaction(write=True) as db:
+            user = await UserRepository(db).get_for_login(login)
+            reserved = user is not None and await LockoutRepository(db).reserve_attempt(
+                user.id, now, settings.lockout_threshold
+            )
+        if user is None or not reserved or user.password_hash is None:
+            await self.hasher.verify_dummy(password)
+            reason = "unknown_user" if user is None else ("locked" if not reserved else "no_password")
+            await self._failed(login, client, reason, user)
+            raise InvalidCredentials
+
+        ok, upgraded_hash = await self.hasher.verify_and_update(password, user.password_hash)
+        if not ok:
+            await self._failed(login, client, "bad_password", user, count_failure=True)
+            raise InvalidCredentials
+
+        # Before the write transaction: a first use may have to create the key in a transaction of its own.
+        signer = await self.keys.signer()
+        async with self.database.transaction(write=True) as db:
+            await LockoutRepository(db).reset(user.id)
+            current = await UserRepository(db).get(user.id)
+            assert current is not None
+            outcome = self._status_refusal(current) or await self._open_session(
+                db, signer, current, upgraded_hash, login, client
+            )
+            if isinstance(outcome, str):
+                await record_attempt(
+                    db,
+                    client,
+                    now,
+                    username_tried=login,
+                    success=False,
+                    reason=outcome,
+                    user_id=current.id,
+                    organisation_id=current.organisation_id,
+                )
+        if outcome == "session_limit":
+            raise TooManySessions(
+                f"This account already has {settings.max_sessions_per_user} active sessions."
+            )
+        if isinstance(outcome, str):
+            raise InvalidCredentials
+        return outcome
+
+    def _status_refusal(self, user: User) -> str | None:
+        if user.status is UserStatus.BLOCKED:
+            return "blocked"
+        if user.account_expires_at is not None and self.clock.now() >= user.account_expires_at:
+            return "expired"
+        return None
+
+    async def _failed(
+        self, login: str, client: ClientInfo, reason: str, user: User | None, *, count_failure: bool = False
+    ) -> None:
+        now = self.clock.now()
+        settings = self.settings
+        async with self.database.transaction(write=True) as db:
+            if user is not None and count_failure:
+                until = now + timedelta(seconds=settings.lockout_duration)
+                if await LockoutRepository(db).lock_if_exhausted(user.id, settings.lockout_threshold, until):
+                    reason = "bad_password_locked"
+                    await raise_anomaly(
+                        db,
+                        AnomalyType.LOCKOUT,
+                        now,
+                        user_id=user.id,
+                        organisation_id=user.organisation_id,
+                        details={
+                            "ip": client.ip,
+                            "locked_until": until.isoformat(),
+                            "failures": settings.lockout_threshold,
+                        },
+                    )
+                    after_commit(db, lambda: self._refresh_user_states(user.id))
+            await record_attempt(
+                db,
+                client,
+                now,
+                username_tried=login,
+                success=False,
+                reason=reason,
+                user_id=user.id if user else None,
+                organisation_id=user.organisation_id if user else None,
+            )
+
+    async def _open_session(
+        self,
+        db: AsyncSession,
+        signer: Signer,
+        user: User,
+        upgraded_hash: str | None,
+        login: str,
+        client: ClientInfo,
+    ) -> TokenPair | str:
+        """Create the session and its tokens; or the reason not to (the concurrent-session limit)."""
+        now = self.clock.now()
+        settings = self.settings
+        sessions = SessionRepository(db)
+        active = await sessions.active(user.id, now)
+        label = device_label(client.user_agent)
+        ended: list[uuid.UUID] = []
+        limit = settings.max_sessions_per_user
+        if limit and len(active) >= limit:
+            if settings.session_limit_policy is SessionLimitPolicy.REFUSE_NEW:
+                return "session_limit"
+            oldest = [s.id for s in active[: len(active) - limit + 1]]
+            ended = await sessions.end(oldest, now, "session_limit")
+            active = [s for s in active if s.id not in ended]
+        others = [s for s in active if s.ip != client.ip or s.device_label != label]
+        if others:
+            await raise_anomaly(
+                db,
+                AnomalyType.CONCURRENT_LOGIN,
+                now,
+                user_id=user.id,
+                organisation_id=user.organisation_id,
+                details={
+                    "ip": client.ip,
+                    "device": label,
+                    "other_sessions": [
+                        {"session_id": str(s.id), "ip": s.ip, "device": s.device_label} for s in others[:10]
+                    ],
+                },
+            )
+        if upgraded_hash is not None:
+            user.password_hash = upgraded_hash  # a legacy (bcrypt) or outdated hash, now argon2id
+        user.last_login_at = now
+        session = await sessions.add(
+            Session(
+                organisation_id=user.organisation_id,
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
+                ip=client.ip,
+                user_agent=(client.user_agent or "")[:512] or None,
+                device_label=label,
+            )
+        )
+        await record_attempt(
+            db,
+            client,
+            now,
+            username_tried=login,
+            success=True,
+            reason=None,
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            session_id=session.id,
+        )
+        if ended:
+            after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
+        roles = await _roles(db, user.id)
+        return await self._issue(db, signer, session, user, roles)
+
+    async def _issue(
+        self, db: AsyncSession, signer: Signer, session: Session, user: User, roles: list[str]
+    ) -> TokenPair:
+        refresh = random_token(REFRESH_PREFIX)
+        await SessionRepository(db).add_refresh_token(
+            RefreshToken(
+                session_id=session.id,
+                organisation_id=session.organisation_id,
+                token_hash=self._hash_refresh(refresh),
+                issued_at=self.clock.now(),
+            )
+        )
+        access, expires_in = issue_access_token(
+            signer,
+            self.settings,
+            self.clock,
+            user_id=user.id,
+            session_id=session.id,
+            organisation_id=session.organisation_id,
+            roles=tuple(sorted(roles)),
+        )
+        return TokenPair(access, expires_in, refresh, session.id, user.must_change_password)
+
+    # -- refresh -------------------------------------------------------------------------------
+
+    async def refresh(self, token: str, client: ClientInfo) -> TokenPair:
+        """Rotate a refresh token (RFC 6749 §6; RFC 9700 §4.14.2): reuse revokes the whole session."""
+        if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
+            raise InvalidRefreshToken
+        now = self.clock.now()
+        token_hash = self._hash_refresh(token)
+        failure: str | None = None
+        pair: TokenPair | None = None
+        signer = await self.keys.signer()
+        async with self.database.transaction(write=True) as db:
+            sessions = SessionRepository(db)
+            session_id = await sessions.claim_refresh_token(token_hash, now)
+            if session_id is None:
+                failure = await self._unusable_refresh(db, token_hash, client)
+            else:
+                found = await sessions.get_with_user(session_id)
+                assert found is not None  # the token row references the session
+                session, user, roles = found
+                if session.ended_at is not None:
+                    failure = "session ended"
+                else:
+                    problem = state_of(session, user, roles, self._idle).problem(now)
+                    if problem in ("session_expired", "session_idle"):
+                        await sessions.end([session.id], now, problem)
+                        after_commit(db, _ended(self.cache, session.id, problem))
+                        failure = problem
+                    elif problem is not None:
+                        failure = problem
+                    else:
+                        session.last_seen_at = now
+                        pair = await self._issue(db, signer, session, user, roles)
+                        state = state_of(session, user, roles, self._idle)
+                        after_commit(db, lambda: self.cache.changed([state]))
+        if pair is None:
+            log.info("refresh_refused", reason=failure, ip=client.ip)
+            raise InvalidRefreshToken
+        return pair
+
+    async def _unusable_refresh(self, db: AsyncSession, token_hash: str, client: ClientInfo) -> str:
+        known = await SessionRepository(db).find_refresh_token(token_hash)
+        if known is None:
+            return "unknown"
+        now = self.clock.now()
+        ended = await SessionRepository(db).end([known.session_id], now, "refresh_token_reuse")
+        found = await SessionRepository(db).get_with_user(known.session_id)
+        user_id = found[1].id if found else None
+        await raise_anomaly(
+            db,
+            AnomalyType.REFRESH_TOKEN_REUSE,
+            now,
+            user_id=user_id,
+            organisation_id=known.organisation_id,
+            session_id=known.session_id,
+            details={
+                "ip": client.ip,
+                "device": device_label(client.user_agent),
+                "session_revoked": bool(ended),
+            },
+        )
+        after_commit(db, _ended(self.cache, known.session_id, "refresh_token_reuse"))
+        return "reused"
+
+    # -- ending sessions -----------------------------------------------------------------------
+
+    async def end_sessions(
+        self, db: AsyncSession, session_ids: list[uuid.UUID], reason: str
+    ) -> list[uuid.UUID]:
+        """End sessions in the caller's transaction; caches everywhere learn of it after commit."""
+        ended = await SessionRepository(db).end(session_ids, self.clock.now(), reason)
+        if ended:
+            after_commit(db, lambda: self.cache.ended(ended, reason))
+        return ended
+
+    async def end_user_sessions(
+        self, db: AsyncSession, user_id: uuid.UUID, reason: str, *, keep: uuid.UUID | None = None
+    ) -> list[uuid.UUID]:
+        ids = [sid for sid in await SessionRepository(db).active_ids(user_id) if sid != keep]
+        return await self.end_sessions(db, ids, reason)
+
+    async def _refresh_user_states(self, user_id: uuid.UUID) -> None:
+        """Re-read a user's active sessions (after a lock or status change) into the caches."""
+        async with self.database.sessions() as db:
+            sessions = SessionRepository(db)
+            states: list[SessionState] = []
+            for sid in await sessions.active_ids(user_id):
+                found = await sessions.get_with_user(sid)
+                if found is not None:
+                    states.append(state_of(found[0], found[1], found[2], self._idle))
+        await self.cache.changed(states)
+
+
+async def _roles(db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    return list(await db.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
+
+
+def _ended(cache: SessionCache, session_id: uuid.UUID, reason: str) -> AfterCommit:
+    async def hook() -> None:
+        await cache.ended([session_id], reason)
+
+    return hook

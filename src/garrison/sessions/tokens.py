@@ -1,0 +1,139 @@
+"""Access tokens: JWTs per RFC 9068 (``typ: at+jwt``), signed with EdDSA (RFC 8037), verified strictly.
+
+Verification follows RFC 8725 (JWT BCP): the algorithm is pinned, keys come only from our key store
+(``jku``/``jwk``/``x5u``/``x5c`` headers are never consulted), ``crit`` is refused since we understand
+no extensions, and ``iss``/``aud``/``exp``/``iat`` are checked against settings and the injected clock.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+
+from garrison.config import Settings
+from garrison.keys.service import ALGORITHM, KeyStore, Signer
+from garrison.kit.clock import Clock
+from garrison.sessions.errors import InvalidToken
+
+TOKEN_TYPE = "at+jwt"  # noqa: S105 (RFC 9068 media type)
+MAX_TOKEN_LENGTH = 4096
+_ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+_REQUIRED = ("iss", "aud", "sub", "sid", "jti", "iat", "exp", "org")
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    organisation_id: uuid.UUID
+    roles: tuple[str, ...]
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue_access_token(
+    signer: Signer,
+    settings: Settings,
+    clock: Clock,
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    roles: tuple[str, ...],
+) -> tuple[str, int]:
+    """Sign a new access token; returns it and its lifetime in seconds."""
+    now = int(clock.now().timestamp())
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.token_audience,
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "jti": secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": now + settings.access_token_ttl,
+        "org": str(organisation_id),
+        "roles": list(roles),
+    }
+    token = jwt.encode(
+        claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.kid, "typ": TOKEN_TYPE}
+    )
+    return token, settings.access_token_ttl
+
+
+def _uuid_claim(payload: dict[str, Any], name: str) -> uuid.UUID:
+    value = payload.get(name)
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise InvalidToken(f"The '{name}' claim is malformed.")
+
+
+async def verify_access_token(token: str, keys: KeyStore, settings: Settings, clock: Clock) -> AccessClaims:
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise InvalidToken("The access token is malformed.")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise InvalidToken("The access token is malformed.") from None
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken("The token's algorithm is not accepted.")
+    if not isinstance(header.get("typ"), str) or header["typ"].lower() not in _ACCEPTED_TYPES:
+        raise InvalidToken("The token is not an access token (typ must be at+jwt).")
+    if "crit" in header:
+        raise InvalidToken("The token has critical header parameters this server does not understand.")
+    kid = header.get("kid")
+    key = await keys.public_key(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidToken("The token was not signed by a key of this server.")
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=settings.token_audience,
+            issuer=settings.issuer,
+            # Time is checked below against the injected clock.
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "require": list(_REQUIRED),
+            },
+        )
+    except jwt.InvalidAudienceError:
+        raise InvalidToken("The token is meant for another audience.") from None
+    except jwt.InvalidIssuerError:
+        raise InvalidToken("The token was issued by another issuer.") from None
+    except jwt.InvalidSignatureError:
+        raise InvalidToken("The token's signature does not verify.") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken("The access token is invalid.") from None
+
+    exp, iat = payload.get("exp"), payload.get("iat")
+    if not isinstance(exp, int) or not isinstance(iat, int):
+        raise InvalidToken("The token's time claims are malformed.")
+    now = clock.now().timestamp()
+    if now >= exp + settings.token_leeway:
+        raise InvalidToken("The access token has expired.")
+    if iat > now + settings.token_leeway:
+        raise InvalidToken("The token was issued in the future.")
+    roles = payload.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise InvalidToken("The 'roles' claim is malformed.")
+    return AccessClaims(
+        user_id=_uuid_claim(payload, "sub"),
+        session_id=_uuid_claim(payload, "sid"),
+        organisation_id=_uuid_claim(payload, "org"),
+        roles=tuple(roles),
+        jti=str(payload["jti"]),
+        issued_at=datetime.fromtimestamp(iat, UTC),
+        expires_at=datetime.fromtimestamp(exp, UTC),
+    )
