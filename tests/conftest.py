@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from tests.fixtures.backends import BACKEND, REDIS_URL, DatabaseFactory
 from tests.fixtures.factories import make_user
 
 configure_logging("info", LogFormat.CONSOLE)
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 TEST_SECRET = "test-only-3f9c2b7e1d8a4c6f0e5b9a7d2c4e6f8a1b3d5c7e"
 

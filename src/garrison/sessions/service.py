@@ -176,7 +176,7 @@ class SessionService:
         ended: list[uuid.UUID] = []
         limit = settings.max_sessions_per_user
         if limit and len(active) >= limit:
-            if settings.session_limit_policy is SessionLimitPolicy.REFUSE_NEW:
+            if settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW:
                 return "session_limit"
             oldest = [s.id for s in active[: len(active) - limit + 1]]
             ended = await sessions.end(oldest, now, "session_limit")
@@ -280,6 +280,9 @@ class SessionService:
                         after_commit(db, _ended(self.cache, session.id, problem))
                         failure = problem
                     elif problem is not None:
+                        # The account (not the session) is the obstacle, perhaps only for a while
+                        # (a lock): leave the refresh token unspent.
+                        await db.rollback()
                         failure = problem
                     else:
                         session.last_seen_at = now
