@@ -45,6 +45,10 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "data_dir": data_dir,
         "argon2_time_cost": 1,
         "argon2_memory_cost": 8192,
+        # Generous limits, so tests of other rules are not cut short; tests of limits set their own.
+        "rate_limit_login_ip": "1000/minute",
+        "rate_limit_login_username": "1000/minute",
+        "rate_limit_refresh_session": "1000/minute",
         "_env_file": None,
     }
     values.update(overrides)

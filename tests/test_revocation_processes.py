@@ -24,10 +24,22 @@ def _create_user(env: dict[str, str], workdir: Path) -> None:
 
     result = subprocess.run(
         garrison_command(
-            "admin", "create", "--username", "walker", "--email", "walker@example.com",
-            "--role", "user", "--password-stdin",
+            "admin",
+            "create",
+            "--username",
+            "walker",
+            "--email",
+            "walker@example.com",
+            "--role",
+            "user",
+            "--password-stdin",
         ),
-        input=PASSWORD, capture_output=True, text=True, env={**os.environ, **env}, cwd=workdir, timeout=60,
+        input=PASSWORD,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=workdir,
+        timeout=60,
         check=False,
     )
     assert result.returncode == 0, result.stderr

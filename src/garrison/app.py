@@ -16,12 +16,16 @@ from garrison.config import Settings
 from garrison.db import Database
 from garrison.errors import install_error_handlers
 from garrison.identity.passwords import PasswordHasher
+from garrison.identity.router import auth_router as identity_auth_router
+from garrison.identity.router import me_router
 from garrison.keys.router import router as keys_router
 from garrison.keys.service import KeyStore
 from garrison.kit.clock import Clock, SystemClock
 from garrison.metrics import HttpMetrics
 from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware
 from garrison.ops.router import router as ops_router
+from garrison.security.ratelimit import RateLimiter
+from garrison.sessions.router import me_sessions_router
 from garrison.sessions.router import router as auth_router
 from garrison.sessions.service import SessionService
 from garrison.sessions.state import SessionCache
@@ -48,7 +52,8 @@ def create_app(
     keys = KeyStore(database, settings, clock)
     hasher = PasswordHasher(settings)
     session_cache = SessionCache(database, cache, settings)
-    sessions = SessionService(database, settings, clock, keys, hasher, session_cache)
+    limiter = RateLimiter(settings)
+    sessions = SessionService(database, settings, clock, keys, hasher, session_cache, limiter)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -80,11 +85,15 @@ def create_app(
     app.state.hasher = hasher
     app.state.session_cache = session_cache
     app.state.sessions = sessions
+    app.state.limiter = limiter
 
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(keys_router)
     app.include_router(auth_router)
+    app.include_router(identity_auth_router)
+    app.include_router(me_router)
+    app.include_router(me_sessions_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -114,6 +114,20 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator(
+        "rate_limit_login_ip",
+        "rate_limit_login_username",
+        "rate_limit_register_ip",
+        "rate_limit_username_probe_ip",
+        "rate_limit_refresh_session",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # raises ValueError with the reason on a malformed spec such as "ten per minute"
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:

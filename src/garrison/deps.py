@@ -13,6 +13,7 @@ from garrison.config import Settings
 from garrison.db import Database
 from garrison.identity.passwords import PasswordHasher
 from garrison.kit.clock import Clock
+from garrison.security.ratelimit import RateLimiter
 from garrison.sessions.principal import Principal, authenticate, authenticate_ready
 from garrison.sessions.service import SessionService
 
@@ -42,6 +43,11 @@ def _sessions(request: Request) -> SessionService:
     return service
 
 
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
 def _hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
@@ -63,6 +69,7 @@ DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
 AppClock = Annotated[Clock, Depends(_clock)]
 Sessions = Annotated[SessionService, Depends(_sessions)]
 Hasher = Annotated[PasswordHasher, Depends(_hasher)]
+Limiter = Annotated[RateLimiter, Depends(_limiter)]
 
 # A caller with a valid token whose session is active; refused while a password change is pending.
 CurrentPrincipal = Annotated[Principal, Depends(authenticate_ready)]

@@ -7,6 +7,7 @@ take every thread from the requests that only validate tokens.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import unicodedata
 
@@ -14,11 +15,18 @@ import anyio.to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from garrison.config import Settings
 from garrison.identity.errors import WeakPassword
 
 MAX_PASSWORD_LENGTH = 128
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of zxcvbn's corpus (lower case)."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 class PasswordHasher:
@@ -52,14 +60,21 @@ class PasswordHasher:
         await self.verify_and_update(password, self._dummy_hash)
 
     async def verify_and_update(self, password: str, stored: str) -> tuple[bool, str | None]:
-        """Check ``password``; when it matches an outdated hash, also return its argon2id replacement."""
+        """Check ``password`` (normalised here); on an outdated hash, also return its argon2id replacement."""
         async with self._slots:
-            return await anyio.to_thread.run_sync(self._hash.verify_and_update, password, stored)
+            return await anyio.to_thread.run_sync(
+                self._hash.verify_and_update, normalize_password(password), stored
+            )
+
+
+def normalize_password(password: str) -> str:
+    """NFKC, as when the password was set (NIST SP 800-63B §5.1.1.2): composed and decomposed forms match."""
+    return unicodedata.normalize("NFKC", password)
 
 
 def check_password_policy(password: str, *, min_length: int, username: str, email: str) -> str:
     """Apply the policy (NIST SP 800-63B §3.1.1.2) and return the NFKC-normalised password to hash."""
-    normalized = unicodedata.normalize("NFKC", password)
+    normalized = normalize_password(password)
     if len(normalized) < min_length:
         raise WeakPassword("min_length", f"The password must be at least {min_length} characters long.")
     if len(normalized) > MAX_PASSWORD_LENGTH:
@@ -67,6 +82,8 @@ def check_password_policy(password: str, *, min_length: int, username: str, emai
             "max_length", f"The password must be at most {MAX_PASSWORD_LENGTH} characters long."
         )
     folded = normalized.casefold()
+    if folded in common_passwords():
+        raise WeakPassword("common", "The password is one of the most commonly used passwords.")
     local_part = email.split("@", 1)[0].casefold()
     if username.casefold() in folded:
         raise WeakPassword("contains_username", "The password must not contain the username.")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ class NewUser:
     password: str
     roles: tuple[BuiltinRole, ...] = (BuiltinRole.USER,)
     must_change_password: bool = False
+    profile: dict[str, Any] = field(default_factory=dict)
 
 
 def describe(user: User, roles: tuple[str, ...]) -> dict[str, object]:
@@ -50,6 +52,8 @@ async def create_user(
     password = check_password_policy(
         new.password, min_length=min_password_length, username=username, email=email
     )
+    # Hash before the first statement: on SQLite a writing request holds the write lock from then on.
+    password_hash = await hasher.hash(password)
     repo = UserRepository(db)
     if await repo.taken(username_key, email_key):
         raise UserExists("A user with this username or email already exists.")
@@ -59,10 +63,11 @@ async def create_user(
         username_key=username_key,
         email=email,
         email_key=email_key,
-        password_hash=await hasher.hash(password),
+        password_hash=password_hash,
         must_change_password=new.must_change_password,
         created_by=actor.user_id,
         roles=[UserRole(role=str(role), organisation_id=organisation.id) for role in new.roles],
+        **new.profile,
     )
     try:
         async with db.begin_nested():

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from garrison.deps import DbSession, PendingPrincipal, Sessions
+from garrison.deps import CurrentPrincipal, DbSession, PendingPrincipal, Sessions
 from garrison.errors import BadRequest
+from garrison.kit.pagination import Page, Paging
+from garrison.models import Session
 from garrison.security.service import ClientInfo
-from garrison.sessions.schemas import LoginRequest, RefreshRequest, SessionInfo, TokenResponse
+from garrison.sessions.principal import Principal
+from garrison.sessions.repository import SessionRepository
+from garrison.sessions.schemas import LoginRequest, RefreshRequest, SessionInfo, SessionOut, TokenResponse
 from garrison.sessions.service import TokenPair
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+me_sessions_router = APIRouter(prefix="/api/v1/me/sessions", tags=["me"])
 
 _LOGIN_BODY: dict[str, Any] = {
     "requestBody": {
@@ -113,3 +119,44 @@ async def current_session(principal: PendingPrincipal) -> SessionInfo:
         session_expires_at=principal.session_expires_at,
         password_change_required=principal.must_change_password,
     )
+
+
+def _session_out(session: Session, principal: Principal) -> SessionOut:
+    return SessionOut(
+        id=session.id,
+        created_at=session.created_at,
+        last_seen_at=session.last_seen_at,
+        expires_at=session.expires_at,
+        ended_at=session.ended_at,
+        end_reason=session.end_reason,
+        ip=session.ip,
+        user_agent=session.user_agent,
+        device=session.device_label,
+        current=session.id == principal.session_id,
+    )
+
+
+@me_sessions_router.get("", response_model=Page[SessionOut])
+async def my_sessions(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Page[SessionOut]:
+    """The caller's sessions, newest first, active and ended."""
+    rows, total = await SessionRepository(db).list_for_user(
+        principal.user_id, limit=paging.page_size, offset=paging.offset
+    )
+    items = [_session_out(row, principal) for row in rows]
+    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
+
+
+@me_sessions_router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_my_session(
+    session_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, sessions: Sessions
+) -> Response:
+    """End one of the caller's sessions (another device, or this one)."""
+    await sessions.end_own_session(db, principal.user_id, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_sessions_router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+async def end_my_other_sessions(principal: CurrentPrincipal, db: DbSession, sessions: Sessions) -> Response:
+    """End every session of the caller except the current one."""
+    await sessions.end_user_sessions(db, principal.user_id, "user_revoked", keep=principal.session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -44,3 +44,16 @@ class SessionInfo(BaseModel):
     expires_at: datetime = Field(description="When the presented access token expires.")
     session_expires_at: datetime
     password_change_required: bool
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+    current: bool

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.config import SessionLimitPolicy, Settings
 from garrison.db import AfterCommit, Database, after_commit
+from garrison.errors import NotFound
 from garrison.identity.passwords import PasswordHasher
 from garrison.identity.repository import UserRepository
 from garrison.keys.service import KeyStore, Signer
@@ -24,6 +25,7 @@ from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, keyed_hash, random_token
 from garrison.kit.useragent import device_label
 from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
+from garrison.security.ratelimit import RateLimiter
 from garrison.security.repository import LockoutRepository
 from garrison.security.service import AnomalyType, ClientInfo, raise_anomaly, record_attempt
 from garrison.sessions.errors import InvalidCredentials, InvalidRefreshToken, TooManySessions
@@ -54,6 +56,7 @@ class SessionService:
         keys: KeyStore,
         hasher: PasswordHasher,
         cache: SessionCache,
+        limiter: RateLimiter,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -61,6 +64,7 @@ class SessionService:
         self.keys = keys
         self.hasher = hasher
         self.cache = cache
+        self.limiter = limiter
         self._refresh_key = derive_key(settings.secret(), "refresh-token")
         self._idle = timedelta(seconds=settings.session_idle_timeout)
 
@@ -71,8 +75,10 @@ class SessionService:
 
     async def login(self, login: str, password: str, client: ClientInfo) -> TokenPair:
         """Authenticate with a username or email and a password (ASVS V2.2, lockout V2.2.1)."""
-        now = self.clock.now()
         settings = self.settings
+        await self.limiter.hit(settings.rate_limit_login_ip, "login-ip", client.ip or "unknown")
+        await self.limiter.hit(settings.rate_limit_login_username, "login-user", login.strip().casefold())
+        now = self.clock.now()
         async with self.database.transaction(write=True) as db:
             user = await UserRepository(db).get_for_login(login)
             reserved = user is not None and await LockoutRepository(db).reserve_attempt(
@@ -257,8 +263,16 @@ class SessionService:
         """Rotate a refresh token (RFC 6749 §6; RFC 9700 §4.14.2): reuse revokes the whole session."""
         if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
             raise InvalidRefreshToken
-        now = self.clock.now()
         token_hash = self._hash_refresh(token)
+        async with self.database.sessions() as db:
+            known = await SessionRepository(db).find_refresh_token(token_hash)
+        if known is None:
+            await self.limiter.hit(self.settings.rate_limit_login_ip, "refresh-ip", client.ip or "unknown")
+            raise InvalidRefreshToken
+        await self.limiter.hit(
+            self.settings.rate_limit_refresh_session, "refresh-session", str(known.session_id)
+        )
+        now = self.clock.now()
         failure: str | None = None
         pair: TokenPair | None = None
         signer = await self.keys.signer()
@@ -329,11 +343,22 @@ class SessionService:
             after_commit(db, lambda: self.cache.ended(ended, reason))
         return ended
 
+    async def end_own_session(self, db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        """End a session of ``user_id``; another user's session is not found (404), not forbidden."""
+        session = await SessionRepository(db).get_for_user(session_id, user_id)
+        if session is None:
+            raise NotFound("No such session.")
+        await self.end_sessions(db, [session.id], "user_revoked")
+
     async def end_user_sessions(
         self, db: AsyncSession, user_id: uuid.UUID, reason: str, *, keep: uuid.UUID | None = None
     ) -> list[uuid.UUID]:
         ids = [sid for sid in await SessionRepository(db).active_ids(user_id) if sid != keep]
         return await self.end_sessions(db, ids, reason)
+
+    def user_changed(self, db: AsyncSession, user_id: uuid.UUID) -> None:
+        """After this transaction commits, re-read the user's sessions into the caches."""
+        after_commit(db, lambda: self._refresh_user_states(user_id))
 
     async def _refresh_user_states(self, user_id: uuid.UUID) -> None:
         """Re-read a user's active sessions (after a lock or status change) into the caches."""

@@ -23,6 +23,7 @@ from garrison.sessions.errors import InvalidToken
 TOKEN_TYPE = "at+jwt"  # noqa: S105 (RFC 9068 media type)
 MAX_TOKEN_LENGTH = 4096
 _ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+_MAX_TIMESTAMP = 253_402_300_800  # 10000-01-01: beyond it datetime cannot represent the claim
 _REQUIRED = ("iss", "aud", "sub", "sid", "jti", "iat", "exp", "org")
 
 
@@ -118,8 +119,10 @@ async def verify_access_token(token: str, keys: KeyStore, settings: Settings, cl
         raise InvalidToken("The access token is invalid.") from None
 
     exp, iat = payload.get("exp"), payload.get("iat")
-    if not isinstance(exp, int) or not isinstance(iat, int):
+    if not all(isinstance(v, int) and 0 <= v < _MAX_TIMESTAMP for v in (exp, iat)):
         raise InvalidToken("The token's time claims are malformed.")
+    assert isinstance(exp, int)
+    assert isinstance(iat, int)
     now = clock.now().timestamp()
     if now >= exp + settings.token_leeway:
         raise InvalidToken("The access token has expired.")

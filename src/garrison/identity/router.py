@@ -1,0 +1,127 @@
+"""Registration and the username probe (``/api/v1/auth``), and the caller's own account (``/api/v1/me``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from garrison.audit.service import Actor
+from garrison.deps import (
+    AppClock,
+    AppSettings,
+    CurrentPrincipal,
+    DbSession,
+    Hasher,
+    Limiter,
+    PendingPrincipal,
+    Sessions,
+)
+from garrison.identity import account
+from garrison.identity.schemas import (
+    LoginAttemptOut,
+    PasswordChange,
+    Profile,
+    RegisterRequest,
+    UsernameAvailability,
+    UserOut,
+)
+from garrison.kit.pagination import Page, Paging
+from garrison.security.repository import LoginAttemptRepository
+from garrison.sessions.principal import Principal
+from garrison.sessions.router import client_info
+
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
+
+
+def _actor(request: Request, principal: Principal | None = None) -> Actor:
+    client = client_info(request)
+    if principal is None:
+        return Actor("anonymous", ip=client.ip, request_id=client.request_id)
+    return Actor("user", user_id=principal.user_id, ip=client.ip, request_id=client.request_id)
+
+
+@auth_router.post("/register", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+async def register(
+    body: RegisterRequest,
+    request: Request,
+    db: DbSession,
+    hasher: Hasher,
+    settings: AppSettings,
+    clock: AppClock,
+    limiter: Limiter,
+) -> UserOut:
+    """Self-service registration (when the server allows it). Never sets roles, status or organisation."""
+    ip = client_info(request).ip or "unknown"
+    await limiter.hit(settings.rate_limit_register_ip, "register-ip", ip)
+    user = await account.register(db, hasher, settings, body, _actor(request))
+    return account.user_out(user, clock.now())
+
+
+@auth_router.get("/username-available", response_model=UsernameAvailability)
+async def username_available(
+    username: Annotated[str, Query(max_length=64)],
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    limiter: Limiter,
+) -> UsernameAvailability:
+    """Whether a username is free (rate limited per address; invalid names answer 422)."""
+    ip = client_info(request).ip or "unknown"
+    await limiter.hit(settings.rate_limit_username_probe_ip, "probe-ip", ip)
+    return UsernameAvailability(username=username, available=await account.username_available(db, username))
+
+
+@me_router.get("", response_model=UserOut)
+async def me(principal: PendingPrincipal, db: DbSession, clock: AppClock) -> UserOut:
+    """The caller's account and profile."""
+    return account.user_out(await account.load(db, principal.user_id), clock.now())
+
+
+@me_router.patch("", response_model=UserOut)
+async def update_me(
+    body: Profile,
+    principal: CurrentPrincipal,
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+) -> UserOut:
+    """Change profile fields; roles, status, organisation and username cannot be changed here (422)."""
+    user = await account.update_profile(db, settings, principal.user_id, body, _actor(request, principal))
+    return account.user_out(user, clock.now())
+
+
+@me_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    body: PasswordChange,
+    principal: PendingPrincipal,
+    request: Request,
+    db: DbSession,
+    hasher: Hasher,
+    settings: AppSettings,
+    clock: AppClock,
+    sessions: Sessions,
+    limiter: Limiter,
+) -> None:
+    """Change the password; every other session of the caller ends."""
+    await limiter.hit(settings.rate_limit_login_username, "password-change", str(principal.user_id))
+    await account.change_password(
+        db, hasher, settings, sessions, principal, body, clock.now(), _actor(request, principal)
+    )
+
+
+@me_router.get("/login-history", response_model=Page[LoginAttemptOut])
+async def login_history(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Page[LoginAttemptOut]:
+    """The caller's login attempts, newest first."""
+    rows, total = await LoginAttemptRepository(db).for_user(
+        principal.user_id, limit=paging.page_size, offset=paging.offset
+    )
+    items = [
+        LoginAttemptOut(
+            created_at=r.created_at, ip=r.ip, user_agent=r.user_agent, success=r.success, reason=r.reason
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)

@@ -1,0 +1,79 @@
+"""Shapes of registration, the user's own account and the profile."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from garrison.sessions.schemas import MAX_PASSWORD_INPUT
+
+
+class Profile(BaseModel):
+    """Profile metadata a user may set on themselves. Every field is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = Field(default=None, max_length=200)
+    date_of_birth: date | None = None
+    rank: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    contact_number: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()\-.]{3,32}$")
+    date_of_joining: date | None = None
+    address: str | None = Field(default=None, max_length=500)
+    location: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="Free-form string keys with JSON values (size-limited)."
+    )
+
+
+class RegisterRequest(Profile):
+    username: str = Field(min_length=3, max_length=64)
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    username: str
+    email: str
+    organisation_id: uuid.UUID
+    status: str = Field(description="active, blocked, locked or expired")
+    roles: list[str]
+    full_name: str | None
+    date_of_birth: date | None
+    rank: str | None
+    department: str | None
+    contact_number: str | None
+    date_of_joining: date | None
+    address: str | None
+    location: str | None
+    attributes: dict[str, Any]
+    account_expires_at: datetime | None
+    locked_until: datetime | None
+    must_change_password: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+
+class UsernameAvailability(BaseModel):
+    username: str
+    available: bool
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+
+
+class LoginAttemptOut(BaseModel):
+    created_at: datetime
+    ip: str | None
+    user_agent: str | None
+    success: bool
+    reason: str | None
