@@ -28,7 +28,9 @@ async def anomalies(app: FastAPI) -> list[Anomaly]:
         return list((await db.scalars(select(Anomaly).order_by(Anomaly.created_at))).all())
 
 
-async def test_refresh_rotates_both_tokens(accounts: Accounts, client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_refresh_rotates_both_tokens(
+    accounts: Accounts, client: httpx.AsyncClient, app: FastAPI
+) -> None:
     await accounts.create(username="alice")
     first = await accounts.login("alice")
     response = await refresh(client, first["refresh_token"])
@@ -156,9 +158,7 @@ async def test_concurrent_refreshes_yield_exactly_one_new_chain(
     assert session.ended_at is not None
 
 
-async def test_concurrent_login_from_another_device_is_an_anomaly(
-    accounts: Accounts, app: FastAPI
-) -> None:
+async def test_concurrent_login_from_another_device_is_an_anomaly(accounts: Accounts, app: FastAPI) -> None:
     await accounts.create(username="henry")
     firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
     await accounts.login("henry", **{"User-Agent": firefox})
@@ -184,7 +184,8 @@ async def test_concurrent_session_limit(settings: Settings, clock: FrozenClock, 
                 "/api/v1/auth/login", json={"username": "ivy", "password": "a long and unusual passphrase"}
             )
             statuses = [
-                (await http.get("/api/v1/auth/session", headers=bearer(tokens))).status_code for tokens in sessions
+                (await http.get("/api/v1/auth/session", headers=bearer(tokens))).status_code
+                for tokens in sessions
             ]
     if policy == "refuse_new":
         assert third.status_code == 409
