@@ -112,7 +112,6 @@ def _rotate_while_serving(env: dict[str, str], workdir: Path) -> tuple[str, str,
 async def test_keys_rotate_switches_signing_and_keeps_old_tokens_valid(
     settings: Settings, tmp_path: Path
 ) -> None:
-    import jwt
 
     signing_kid, rotated_kid, old_status, published = await asyncio.to_thread(
         _rotate_while_serving, settings_env(settings), tmp_path
