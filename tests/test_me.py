@@ -171,3 +171,26 @@ async def test_login_history(accounts: Accounts, client: httpx.AsyncClient) -> N
     assert page2["items"][0]["reason"] == "bad_password"
     too_big = await client.get("/api/v1/me/login-history", headers=bearer(tokens), params={"page_size": 1000})
     assert too_big.status_code == 422
+
+
+async def test_revocations_by_the_user_are_audited(
+    accounts: Accounts, client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    from sqlalchemy import select
+
+    from garrison.models import AuditEvent
+
+    user = await accounts.create(username="ivy")
+    current, other = await accounts.login("ivy"), await accounts.login("ivy")
+    assert (
+        await client.delete(f"/api/v1/me/sessions/{other['session_id']}", headers=bearer(current))
+    ).status_code == 204
+    database: Database = app.state.database
+    async with database.sessions() as db:
+        events = (await db.scalars(select(AuditEvent).where(AuditEvent.action == "session.revoked"))).all()
+    assert len(events) == 1
+    assert events[0].actor_type == "user"
+    assert events[0].actor_id == str(user.id)
+    assert events[0].target_id == other["session_id"]
+    assert events[0].ip == "127.0.0.1"
+    assert events[0].request_id

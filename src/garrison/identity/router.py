@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from garrison.audit.service import Actor
 from garrison.deps import (
     AppClock,
     AppSettings,
@@ -28,18 +27,10 @@ from garrison.identity.schemas import (
 )
 from garrison.kit.pagination import Page, Paging
 from garrison.security.repository import LoginAttemptRepository
-from garrison.sessions.principal import Principal
-from garrison.sessions.router import client_info
+from garrison.sessions.router import client_info, user_actor
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
-
-
-def _actor(request: Request, principal: Principal | None = None) -> Actor:
-    client = client_info(request)
-    if principal is None:
-        return Actor("anonymous", ip=client.ip, request_id=client.request_id)
-    return Actor("user", user_id=principal.user_id, ip=client.ip, request_id=client.request_id)
 
 
 @auth_router.post("/register", response_model=UserOut, status_code=status.HTTP_201_CREATED)
@@ -55,7 +46,7 @@ async def register(
     """Self-service registration (when the server allows it). Never sets roles, status or organisation."""
     ip = client_info(request).ip or "unknown"
     await limiter.hit(settings.rate_limit_register_ip, "register-ip", ip)
-    user = await account.register(db, hasher, settings, body, _actor(request))
+    user = await account.register(db, hasher, settings, body, user_actor(request, None))
     return account.user_out(user, clock.now())
 
 
@@ -89,7 +80,7 @@ async def update_me(
     clock: AppClock,
 ) -> UserOut:
     """Change profile fields; roles, status, organisation and username cannot be changed here (422)."""
-    user = await account.update_profile(db, settings, principal.user_id, body, _actor(request, principal))
+    user = await account.update_profile(db, settings, principal.user_id, body, user_actor(request, principal))
     return account.user_out(user, clock.now())
 
 
@@ -108,7 +99,7 @@ async def change_password(
     """Change the password; every other session of the caller ends."""
     await limiter.hit(settings.rate_limit_login_username, "password-change", str(principal.user_id))
     await account.change_password(
-        db, hasher, settings, sessions, principal, body, clock.now(), _actor(request, principal)
+        db, hasher, settings, sessions, principal, body, clock.now(), user_actor(request, principal)
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from garrison.audit.service import Actor
 from garrison.deps import CurrentPrincipal, DbSession, PendingPrincipal, Sessions
 from garrison.errors import BadRequest
 from garrison.kit.pagination import Page, Paging
@@ -41,6 +42,14 @@ _LOGIN_BODY: dict[str, Any] = {
         },
     }
 }
+
+
+def user_actor(request: Request, principal: Principal | None) -> Actor:
+    """The audit trail's actor for a request: the signed-in user, or anonymous, with address and id."""
+    client = client_info(request)
+    if principal is None:
+        return Actor("anonymous", ip=client.ip, request_id=client.request_id)
+    return Actor("user", user_id=principal.user_id, ip=client.ip, request_id=client.request_id)
 
 
 def client_info(request: Request) -> ClientInfo:
@@ -100,9 +109,13 @@ async def logout(principal: PendingPrincipal, db: DbSession, sessions: Sessions)
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
-async def logout_all(principal: PendingPrincipal, db: DbSession, sessions: Sessions) -> Response:
+async def logout_all(
+    principal: PendingPrincipal, request: Request, db: DbSession, sessions: Sessions
+) -> Response:
     """End every session of the caller, on every device."""
-    await sessions.end_user_sessions(db, principal.user_id, "logout_all")
+    await sessions.end_user_sessions(
+        db, principal.user_id, "logout_all", actor=user_actor(request, principal)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -148,15 +161,19 @@ async def my_sessions(principal: CurrentPrincipal, db: DbSession, paging: Paging
 
 @me_sessions_router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def end_my_session(
-    session_id: uuid.UUID, principal: CurrentPrincipal, db: DbSession, sessions: Sessions
+    session_id: uuid.UUID, principal: CurrentPrincipal, request: Request, db: DbSession, sessions: Sessions
 ) -> Response:
     """End one of the caller's sessions (another device, or this one)."""
-    await sessions.end_own_session(db, principal.user_id, session_id)
+    await sessions.end_own_session(db, principal.user_id, session_id, user_actor(request, principal))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @me_sessions_router.delete("", status_code=status.HTTP_204_NO_CONTENT)
-async def end_my_other_sessions(principal: CurrentPrincipal, db: DbSession, sessions: Sessions) -> Response:
+async def end_my_other_sessions(
+    principal: CurrentPrincipal, request: Request, db: DbSession, sessions: Sessions
+) -> Response:
     """End every session of the caller except the current one."""
-    await sessions.end_user_sessions(db, principal.user_id, "user_revoked", keep=principal.session_id)
+    await sessions.end_user_sessions(
+        db, principal.user_id, "user_revoked", keep=principal.session_id, actor=user_actor(request, principal)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

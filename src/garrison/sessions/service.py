@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.audit.service import Actor, record
 from garrison.config import SessionLimitPolicy, Settings
 from garrison.db import AfterCommit, Database, after_commit
 from garrison.errors import NotFound
@@ -334,27 +335,49 @@ class SessionService:
 
     # -- ending sessions -----------------------------------------------------------------------
 
-    async def end_sessions(
-        self, db: AsyncSession, session_ids: list[uuid.UUID], reason: str
-    ) -> list[uuid.UUID]:
-        """End sessions in the caller's transaction; caches everywhere learn of it after commit."""
-        ended = await SessionRepository(db).end(session_ids, self.clock.now(), reason)
-        if ended:
-            after_commit(db, lambda: self.cache.ended(ended, reason))
-        return ended
-
-    async def end_own_session(self, db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    async def end_own_session(
+        self, db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, actor: Actor
+    ) -> None:
         """End a session of ``user_id``; another user's session is not found (404), not forbidden."""
         session = await SessionRepository(db).get_for_user(session_id, user_id)
         if session is None:
             raise NotFound("No such session.")
-        await self.end_sessions(db, [session.id], "user_revoked")
+        await self.end_sessions(db, [session.id], "user_revoked", actor=actor)
+
+    async def end_sessions(
+        self, db: AsyncSession, session_ids: list[uuid.UUID], reason: str, *, actor: Actor | None = None
+    ) -> list[uuid.UUID]:
+        """End sessions in the caller's transaction; caches everywhere learn of it after commit.
+
+        With an ``actor``, each ended session is also an audit event (revocations by a person).
+        """
+        ended = await SessionRepository(db).end(session_ids, self.clock.now(), reason)
+        if ended:
+            after_commit(db, lambda: self.cache.ended(ended, reason))
+        if actor is not None:
+            for session_id in ended:
+                session = await db.get(Session, session_id)
+                await record(
+                    db,
+                    actor,
+                    "session.revoked",
+                    organisation_id=session.organisation_id if session else None,
+                    target=("session", str(session_id)),
+                    after={"reason": reason, "user_id": str(session.user_id) if session else None},
+                )
+        return ended
 
     async def end_user_sessions(
-        self, db: AsyncSession, user_id: uuid.UUID, reason: str, *, keep: uuid.UUID | None = None
+        self,
+        db: AsyncSession,
+        user_id: uuid.UUID,
+        reason: str,
+        *,
+        keep: uuid.UUID | None = None,
+        actor: Actor | None = None,
     ) -> list[uuid.UUID]:
         ids = [sid for sid in await SessionRepository(db).active_ids(user_id) if sid != keep]
-        return await self.end_sessions(db, ids, reason)
+        return await self.end_sessions(db, ids, reason, actor=actor)
 
     def user_changed(self, db: AsyncSession, user_id: uuid.UUID) -> None:
         """After this transaction commits, re-read the user's sessions into the caches."""
