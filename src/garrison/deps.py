@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,39 +18,20 @@ from garrison.sessions.principal import Principal, authenticate, authenticate_re
 from garrison.sessions.service import SessionService
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _state(name: str) -> Callable[[Request], Any]:
+    """A dependency returning one of the objects ``create_app`` put on ``app.state``; the alias
+    that uses it declares the type."""
+
+    def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    get.__name__ = f"app_{name}"
+    return get
 
 
 def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
-
-
-def _cache(request: Request) -> Cache:
-    cache: Cache = request.app.state.cache
-    return cache
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _sessions(request: Request) -> SessionService:
-    service: SessionService = request.app.state.sessions
-    return service
-
-
-def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.limiter
-    return limiter
-
-
-def _hasher(request: Request) -> PasswordHasher:
-    hasher: PasswordHasher = request.app.state.hasher
-    return hasher
 
 
 async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -60,16 +41,16 @@ async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-AppSettings = Annotated[Settings, Depends(_settings)]
+AppSettings = Annotated[Settings, Depends(_state("settings"))]
 AppDatabase = Annotated[Database, Depends(_database)]
-AppCache = Annotated[Cache, Depends(_cache)]
+AppCache = Annotated[Cache, Depends(_state("cache"))]
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # response, never a success the database does not hold.
 DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
-AppClock = Annotated[Clock, Depends(_clock)]
-Sessions = Annotated[SessionService, Depends(_sessions)]
-Hasher = Annotated[PasswordHasher, Depends(_hasher)]
-Limiter = Annotated[RateLimiter, Depends(_limiter)]
+AppClock = Annotated[Clock, Depends(_state("clock"))]
+Sessions = Annotated[SessionService, Depends(_state("sessions"))]
+Hasher = Annotated[PasswordHasher, Depends(_state("hasher"))]
+Limiter = Annotated[RateLimiter, Depends(_state("limiter"))]
 
 # A caller with a valid token whose session is active; refused while a password change is pending.
 CurrentPrincipal = Annotated[Principal, Depends(authenticate_ready)]
