@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from garrison.config import Settings
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
 from garrison.models import LoginAttempt, User
@@ -176,3 +177,24 @@ async def test_jwks_verifies_tokens_externally(accounts: Accounts, client: httpx
         issuer="http://127.0.0.1:8000",
     )
     assert claims["sid"] == tokens["session_id"]
+
+
+async def test_a_changed_secret_key_retires_undecryptable_keys(
+    accounts: Accounts, settings: Settings, clock: FrozenClock
+) -> None:
+    from pydantic import SecretStr
+
+    from garrison.app import create_app
+
+    await accounts.create(username="jack")
+    old = await accounts.login("jack")
+    changed = settings.model_copy(
+        update={"secret_key": SecretStr("another-secret-" + "k7Qx9Lm2Rt5Vw8Zb" * 3)}
+    )
+    application = create_app(changed, clock=clock)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            fresh = await Accounts(application, http).login("jack")
+            assert (await http.get("/api/v1/auth/session", headers=bearer(fresh))).status_code == 200
+            assert (await http.get("/api/v1/auth/session", headers=bearer(old))).status_code == 401

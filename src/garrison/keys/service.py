@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import structlog
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import text
@@ -26,6 +28,7 @@ from garrison.kit.crypto import derive_key, seal, unseal
 from garrison.models import SigningKey
 
 ALGORITHM = "EdDSA"
+log = structlog.get_logger("garrison.keys")
 _KEYS_LOCK_KEY = 0x6761727269736F6B
 
 
@@ -106,7 +109,12 @@ class KeyStore:
         public: dict[str, Ed25519PublicKey] = {}
         signer: Signer | None = None
         for key in keys:
-            raw = unseal(self._wrap_key, key.private_key_encrypted, key.kid.encode())
+            try:
+                raw = unseal(self._wrap_key, key.private_key_encrypted, key.kid.encode())
+            except (InvalidTag, ValueError):
+                # Sealed under another SECRET_KEY: unusable here. Its tokens fail; a new key takes over.
+                log.error("signing_key_undecryptable", kid=key.kid, hint="was GARRISON_SECRET_KEY changed?")
+                continue
             private = Ed25519PrivateKey.from_private_bytes(raw)
             public[key.kid] = private.public_key()
             if signer is None and key.retired_at is None:
@@ -123,7 +131,9 @@ class KeyStore:
         if self._signer is None or self._stale(self._settings.key_reload_interval):
             await self.reload()
         if self._signer is None:
-            await self.ensure_key()  # first use on a new database, or every key retired
+            await self.ensure_key()  # first use on a new database, or no usable key
+        if self._signer is None:
+            await self.rotate(SYSTEM)  # the active key cannot be decrypted with this SECRET_KEY
         assert self._signer is not None
         return self._signer
 
