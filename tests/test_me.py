@@ -49,6 +49,7 @@ async def test_read_and_update_profile(accounts: Accounts, client: httpx.AsyncCl
         {"username": "other"},
         {"contact_number": "call me maybe"},
         {"date_of_birth": "yesterday"},
+        {"full_name": "nul\x00inside"},
     ],
 )
 async def test_profile_update_rejects_other_fields(

@@ -6,15 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from garrison.kit.schemas import Input
 from garrison.sessions.schemas import MAX_PASSWORD_INPUT
 
 
-class Profile(BaseModel):
+class Profile(Input):
     """Profile metadata a user may set on themselves. Every field is optional."""
-
-    model_config = ConfigDict(extra="forbid")
 
     full_name: str | None = Field(default=None, max_length=200)
     date_of_birth: date | None = None
@@ -64,9 +63,7 @@ class UsernameAvailability(BaseModel):
     available: bool
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChange(Input):
     current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
 

@@ -13,6 +13,7 @@ from garrison.audit.service import Actor
 from garrison.deps import CurrentPrincipal, DbSession, PendingPrincipal, Sessions
 from garrison.errors import BadRequest
 from garrison.kit.pagination import Page, Paging
+from garrison.kit.schemas import printable
 from garrison.models import Session
 from garrison.security.service import ClientInfo
 from garrison.sessions.principal import Principal
@@ -56,7 +57,7 @@ def client_info(request: Request) -> ClientInfo:
     """The caller's address as the server saw it (proxy headers count only from trusted proxies)."""
     return ClientInfo(
         ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
+        user_agent=printable(request.headers.get("user-agent"), 512),
         request_id=request.state.request_id if hasattr(request.state, "request_id") else None,
     )
 

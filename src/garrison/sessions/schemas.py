@@ -6,16 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from garrison.kit.schemas import Input
 
 # Generous bounds on input; the password policy applies when a password is set, not when it is tried.
 MAX_LOGIN_LENGTH = 320
 MAX_PASSWORD_INPUT = 1024
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=MAX_LOGIN_LENGTH, description="Username or email address.")
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
 
@@ -29,9 +29,7 @@ class TokenResponse(BaseModel):
     password_change_required: bool = False
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(Input):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 

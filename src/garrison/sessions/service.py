@@ -136,9 +136,10 @@ class SessionService:
     ) -> None:
         now = self.clock.now()
         settings = self.settings
-        async with self.database.transaction(write=True) as db:
-            if user is not None and count_failure:
-                until = now + timedelta(seconds=settings.lockout_duration)
+        if user is not None and count_failure:
+            # Its own transaction: nothing recorded afterwards can undo a lock the counter has earned.
+            until = now + timedelta(seconds=settings.lockout_duration)
+            async with self.database.transaction(write=True) as db:
                 if await LockoutRepository(db).lock_if_exhausted(user.id, settings.lockout_threshold, until):
                     reason = "bad_password_locked"
                     await raise_anomaly(
@@ -154,6 +155,7 @@ class SessionService:
                         },
                     )
                     after_commit(db, lambda: self._refresh_user_states(user.id))
+        async with self.database.transaction(write=True) as db:
             await record_attempt(
                 db,
                 client,
