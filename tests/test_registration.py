@@ -182,3 +182,13 @@ async def test_registration_and_probe_are_rate_limited(settings: Settings, clock
             ]
     assert probes == [200, 200, 429]
     assert registrations == [201, 429]
+
+
+@pytest.mark.usefixtures("root")
+@pytest.mark.parametrize("attributes", [{"k": "a\x00b"}, {"a\x00b": 1}, {"deep": {"x": ["\x00"]}}])
+async def test_nul_inside_attributes_is_stored_or_refused_never_a_500(
+    client: httpx.AsyncClient, attributes: dict[str, object]
+) -> None:
+    body = {"username": "nully", "email": "nully@example.com", "password": GOOD, "attributes": attributes}
+    response = await client.post("/api/v1/auth/register", json=body)
+    assert response.status_code in (201, 422), response.text
