@@ -11,6 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
 from garrison import __version__
+from garrison.admin.service import AdminService
+from garrison.admin.sessions_router import router as admin_sessions_router
+from garrison.admin.users_router import router as admin_users_router
 from garrison.cache import Cache, create_cache
 from garrison.config import Settings
 from garrison.db import Database
@@ -86,6 +89,7 @@ def create_app(
     app.state.session_cache = session_cache
     app.state.sessions = sessions
     app.state.limiter = limiter
+    app.state.admin = AdminService(settings, hasher, sessions)
 
     install_error_handlers(app)
     app.include_router(ops_router)
@@ -94,6 +98,8 @@ def create_app(
     app.include_router(identity_auth_router)
     app.include_router(me_router)
     app.include_router(me_sessions_router)
+    app.include_router(admin_users_router)
+    app.include_router(admin_sessions_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -8,6 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.admin.service import AdminService
+from garrison.authz.deps import Admin, require
+from garrison.authz.permissions import Permission
 from garrison.cache import Cache
 from garrison.config import Settings
 from garrison.db import Database
@@ -56,3 +59,12 @@ Limiter = Annotated[RateLimiter, Depends(_state("limiter"))]
 CurrentPrincipal = Annotated[Principal, Depends(authenticate_ready)]
 # The same, but also admits a caller who must change their password (to let them do so).
 PendingPrincipal = Annotated[Principal, Depends(authenticate)]
+
+# Admin routes: one alias per permission, each admitting only callers whose roles grant it.
+UsersRead = Annotated[Admin, Depends(require(Permission.USERS_READ))]
+UsersWrite = Annotated[Admin, Depends(require(Permission.USERS_WRITE))]
+UsersBlock = Annotated[Admin, Depends(require(Permission.USERS_BLOCK))]
+SessionsRead = Annotated[Admin, Depends(require(Permission.SESSIONS_READ))]
+SessionsRevoke = Annotated[Admin, Depends(require(Permission.SESSIONS_REVOKE))]
+AuditRead = Annotated[Admin, Depends(require(Permission.AUDIT_READ))]
+AdminServices = Annotated[AdminService, Depends(_state("admin"))]

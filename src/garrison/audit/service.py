@@ -39,6 +39,7 @@ async def record(
     target: tuple[str, str] | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    outcome: str = "success",
 ) -> AuditEvent:
     """Append one event. Callers pass descriptions of state, never secrets or their hashes."""
     target_type, target_id = target if target else (None, None)
@@ -48,6 +49,7 @@ async def record(
             actor_type=actor.type,
             actor_id=actor.id,
             action=action,
+            outcome=outcome,
             target_type=target_type,
             target_id=target_id,
             before=before,

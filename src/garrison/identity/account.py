@@ -76,7 +76,7 @@ def user_out(user: User, now: datetime) -> UserOut:
     )
 
 
-def _profile_values(profile: Profile, settings: Settings, *, only_set: bool) -> dict[str, Any]:
+def profile_values(profile: Profile, settings: Settings, *, only_set: bool) -> dict[str, Any]:
     values = profile.model_dump(include=set(Profile.model_fields), exclude_unset=only_set)
     if not only_set:
         values = {key: value for key, value in values.items() if value is not None}
@@ -112,7 +112,7 @@ async def register(
             username=body.username,
             email=body.email,
             password=body.password,
-            profile=_profile_values(body, settings, only_set=False),
+            profile=profile_values(body, settings, only_set=False),
         ),
         actor=actor,
         min_password_length=settings.password_min_length,
@@ -138,7 +138,7 @@ async def update_profile(
     db: AsyncSession, settings: Settings, user_id: uuid.UUID, profile: Profile, actor: Actor
 ) -> User:
     user = await load(db, user_id)
-    values = _profile_values(profile, settings, only_set=True)
+    values = profile_values(profile, settings, only_set=True)
     before = {key: _jsonable(getattr(user, key)) for key in values}
     for key, value in values.items():
         setattr(user, key, value)

@@ -27,7 +27,7 @@ from garrison.identity.schemas import (
 )
 from garrison.kit.pagination import Page, Paging
 from garrison.security.repository import LoginAttemptRepository
-from garrison.sessions.router import client_info, user_actor
+from garrison.sessions.principal import client_info, user_actor
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["me"])

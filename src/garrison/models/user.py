@@ -51,6 +51,9 @@ class User(IdMixin, TimestampMixin, Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     account_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Soft delete: the row and its history stay; login is refused and the user is hidden from lists.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    blocked_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     # Lockout (OWASP ASVS V2.2): consecutive failures, and the lock they caused.
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

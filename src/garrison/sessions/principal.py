@@ -10,6 +10,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from garrison.audit.service import Actor
+from garrison.kit.schemas import printable
+from garrison.security.service import ClientInfo
 from garrison.sessions.errors import InvalidToken, MissingToken, PasswordChangeRequired, SessionEnded
 from garrison.sessions.tokens import verify_access_token
 
@@ -73,3 +76,20 @@ async def authenticate_ready(request: Request, _documented: DocumentedBearer = N
     if principal.must_change_password:
         raise PasswordChangeRequired("Change your password (POST /api/v1/me/password) before continuing.")
     return principal
+
+
+def user_actor(request: Request, principal: Principal | None) -> Actor:
+    """The audit trail's actor for a request: the signed-in user, or anonymous, with address and id."""
+    client = client_info(request)
+    if principal is None:
+        return Actor("anonymous", ip=client.ip, request_id=client.request_id)
+    return Actor("user", user_id=principal.user_id, ip=client.ip, request_id=client.request_id)
+
+
+def client_info(request: Request) -> ClientInfo:
+    """The caller's address as the server saw it (proxy headers count only from trusted proxies)."""
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=printable(request.headers.get("user-agent"), 512),
+        request_id=request.state.request_id if hasattr(request.state, "request_id") else None,
+    )

@@ -9,14 +9,11 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from garrison.audit.service import Actor
 from garrison.deps import CurrentPrincipal, DbSession, PendingPrincipal, Sessions
 from garrison.errors import BadRequest
 from garrison.kit.pagination import Page, Paging
-from garrison.kit.schemas import printable
 from garrison.models import Session
-from garrison.security.service import ClientInfo
-from garrison.sessions.principal import Principal
+from garrison.sessions.principal import Principal, client_info, user_actor
 from garrison.sessions.repository import SessionRepository
 from garrison.sessions.schemas import LoginRequest, RefreshRequest, SessionInfo, SessionOut, TokenResponse
 from garrison.sessions.service import TokenPair
@@ -43,23 +40,6 @@ _LOGIN_BODY: dict[str, Any] = {
         },
     }
 }
-
-
-def user_actor(request: Request, principal: Principal | None) -> Actor:
-    """The audit trail's actor for a request: the signed-in user, or anonymous, with address and id."""
-    client = client_info(request)
-    if principal is None:
-        return Actor("anonymous", ip=client.ip, request_id=client.request_id)
-    return Actor("user", user_id=principal.user_id, ip=client.ip, request_id=client.request_id)
-
-
-def client_info(request: Request) -> ClientInfo:
-    """The caller's address as the server saw it (proxy headers count only from trusted proxies)."""
-    return ClientInfo(
-        ip=request.client.host if request.client else None,
-        user_agent=printable(request.headers.get("user-agent"), 512),
-        request_id=request.state.request_id if hasattr(request.state, "request_id") else None,
-    )
 
 
 async def _login_body(request: Request) -> LoginRequest:

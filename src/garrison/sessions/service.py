@@ -125,6 +125,8 @@ class SessionService:
         return outcome
 
     def _status_refusal(self, user: User) -> str | None:
+        if user.deleted_at is not None:
+            return "deleted"
         if user.status is UserStatus.BLOCKED:
             return "blocked"
         if user.account_expires_at is not None and self.clock.now() >= user.account_expires_at:
@@ -347,7 +349,13 @@ class SessionService:
         await self.end_sessions(db, [session.id], "user_revoked", actor=actor)
 
     async def end_sessions(
-        self, db: AsyncSession, session_ids: list[uuid.UUID], reason: str, *, actor: Actor | None = None
+        self,
+        db: AsyncSession,
+        session_ids: list[uuid.UUID],
+        reason: str,
+        *,
+        actor: Actor | None = None,
+        note: str | None = None,
     ) -> list[uuid.UUID]:
         """End sessions in the caller's transaction; caches everywhere learn of it after commit.
 
@@ -365,7 +373,11 @@ class SessionService:
                     "session.revoked",
                     organisation_id=session.organisation_id if session else None,
                     target=("session", str(session_id)),
-                    after={"reason": reason, "user_id": str(session.user_id) if session else None},
+                    after={
+                        "reason": reason,
+                        "note": note,
+                        "user_id": str(session.user_id) if session else None,
+                    },
                 )
         return ended
 

@@ -118,7 +118,7 @@ def state_of(session: Session, user: User, roles: Iterable[str], idle_timeout: t
         roles=tuple(sorted(roles)),
         expires_at=session.expires_at,
         idle_expires_at=session.last_seen_at + idle_timeout,
-        blocked=user.status is UserStatus.BLOCKED,
+        blocked=user.status is UserStatus.BLOCKED or user.deleted_at is not None,
         locked_until=user.locked_until,
         account_expires_at=user.account_expires_at,
         must_change_password=user.must_change_password,

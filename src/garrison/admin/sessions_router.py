@@ -1,0 +1,50 @@
+"""``/api/v1/admin/sessions``: every session, its state, and revocation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from garrison.admin.repository import SessionFilters
+from garrison.admin.schemas import AdminSessionRow, RevokeRequest, SessionState
+from garrison.deps import AdminServices, DbSession, SessionsRead, SessionsRevoke
+from garrison.kit.pagination import Page, Paging
+
+router = APIRouter(prefix="/api/v1/admin/sessions", tags=["admin: sessions"])
+
+
+@router.get("", response_model=Page[AdminSessionRow])
+async def list_sessions(
+    admin: SessionsRead,
+    db: DbSession,
+    service: AdminServices,
+    paging: Paging,
+    user_id: uuid.UUID | None = None,
+    state: SessionState | None = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    ip: Annotated[str | None, Query(max_length=45)] = None,
+    org_id: uuid.UUID | None = None,
+) -> Page[AdminSessionRow]:
+    """Sessions newest first. active: within lifetime, not ended; expired: lifetime passed; revoked:
+    ended by logout, an administrator or a policy."""
+    filters = SessionFilters(
+        user_id=user_id, state=state, since=from_, until=to, ip=ip, organisation_id=org_id
+    )
+    return await service.list_sessions(db, admin, filters, paging)
+
+
+@router.post("/{session_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_session(
+    session_id: uuid.UUID,
+    admin: SessionsRevoke,
+    db: DbSession,
+    service: AdminServices,
+    body: RevokeRequest | None = None,
+) -> Response:
+    """End a session now: its tokens fail on their next request, on every instance."""
+    await service.revoke_session(db, admin, session_id, body.reason if body else None)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,73 @@
+"""``require(permission)``: the one entry point that guards every admin route."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from garrison.audit.service import Actor, record
+from garrison.authz.permissions import Permission, rank_of
+from garrison.authz.service import decide
+from garrison.db import Database
+from garrison.errors import Forbidden, NotFound
+from garrison.sessions.principal import Principal, authenticate_ready, user_actor
+
+
+class PermissionDenied(Forbidden):
+    type = "permission-denied"
+    title = "Permission denied"
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """An authorised caller of an admin route, with the reach of the permission it used."""
+
+    principal: Principal
+    actor: Actor
+    # None: every organisation; otherwise only this one.
+    organisation_id: uuid.UUID | None
+
+    @property
+    def rank(self) -> int:
+        return rank_of(self.principal.roles)
+
+    def organisation_filter(self, requested: uuid.UUID | None) -> uuid.UUID | None:
+        """The organisation a listing covers: a root admin may pick one; others see only their own."""
+        if self.organisation_id is None:
+            return requested
+        if requested is not None and requested != self.organisation_id:
+            raise NotFound("No such organisation.")
+        return self.organisation_id
+
+    def can_see(self, organisation_id: uuid.UUID) -> bool:
+        return self.organisation_id is None or self.organisation_id == organisation_id
+
+
+def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
+    """A dependency admitting callers whose roles grant ``permission``; denials are audited (403)."""
+
+    async def dependency(request: Request) -> Admin:
+        principal = await authenticate_ready(request)
+        actor = user_actor(request, principal)
+        decision = decide(principal, permission)
+        if not decision.allowed:
+            database: Database = request.app.state.database
+            # The request fails, so the denial is recorded in a transaction of its own.
+            async with database.transaction(write=True) as db:
+                await record(
+                    db,
+                    actor,
+                    "access.denied",
+                    organisation_id=principal.organisation_id,
+                    target=("route", request.url.path),
+                    after={"permission": str(permission), "reason": decision.reason},
+                    outcome="denied",
+                )
+            raise PermissionDenied(f"This needs the {permission} permission.")
+        return Admin(principal=principal, actor=actor, organisation_id=decision.organisation_id)
+
+    dependency.__name__ = f"require_{permission.replace(':', '_')}"
+    return dependency

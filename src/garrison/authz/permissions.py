@@ -1,0 +1,58 @@
+"""Permissions and the built-in roles that grant them: data, read by one decision function.
+
+A role's ``rank`` orders roles for delegation: an administrator can grant, and act on holders of,
+only roles ranked no higher than their own best role. ``scope`` says where a role's permissions apply:
+``global`` (every organisation) or ``organisation`` (the holder's own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    USERS_READ = "users:read"
+    USERS_WRITE = "users:write"
+    USERS_BLOCK = "users:block"
+    SESSIONS_READ = "sessions:read"
+    SESSIONS_REVOKE = "sessions:revoke"
+    AUDIT_READ = "audit:read"
+    ANALYTICS_READ = "analytics:read"
+    ANOMALIES_READ = "anomalies:read"
+    ANOMALIES_WRITE = "anomalies:write"
+
+
+class Scope(StrEnum):
+    GLOBAL = "global"
+    ORGANISATION = "organisation"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDefinition:
+    name: str
+    rank: int
+    scope: Scope
+    permissions: frozenset[Permission]
+    description: str
+
+
+ADMINISTRATION = frozenset(Permission)
+
+BUILTIN_ROLES: dict[str, RoleDefinition] = {
+    role.name: role
+    for role in (
+        RoleDefinition("root_admin", 100, Scope.GLOBAL, ADMINISTRATION, "Administers every organisation."),
+        RoleDefinition(
+            "org_admin", 50, Scope.ORGANISATION, ADMINISTRATION, "Administers their organisation."
+        ),
+        RoleDefinition(
+            "user", 0, Scope.ORGANISATION, frozenset(), "Uses applications; manages only themself."
+        ),
+    )
+}
+
+
+def rank_of(roles: tuple[str, ...] | list[str]) -> int:
+    """The highest rank among ``roles`` (unknown roles rank lowest)."""
+    return max((BUILTIN_ROLES[r].rank for r in roles if r in BUILTIN_ROLES), default=-1)

@@ -1,0 +1,34 @@
+"""Admin control plane: soft-deleted users, block reasons, audit outcomes.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("blocked_reason", sa.String(length=500), nullable=True))
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("outcome", sa.String(length=16), nullable=False, server_default="success")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_column("outcome")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("blocked_reason")
+        batch_op.drop_column("deleted_at")
