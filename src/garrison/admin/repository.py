@@ -42,6 +42,34 @@ def session_state(now: datetime, idle_cutoff: datetime) -> ColumnElement[str]:
     )
 
 
+def audit_query(
+    *,
+    organisation_id: uuid.UUID | None,
+    actor_id: str | None,
+    action: str | None,
+    target_id: str | None,
+    outcome: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[AuditEvent]:
+    query = select(AuditEvent)
+    if organisation_id is not None:
+        query = query.where(AuditEvent.organisation_id == organisation_id)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if target_id:
+        query = query.where(AuditEvent.target_id == target_id)
+    if outcome:
+        query = query.where(AuditEvent.outcome == outcome)
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.created_at < until)
+    return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id)
+
+
 @dataclass(frozen=True, slots=True)
 class UserFilters:
     q: str | None = None
@@ -160,34 +188,6 @@ class AdminRepository:
         return await self.db.get(Session, session_id)
 
     # -- audit --------------------------------------------------------------------------------
-
-    def audit_query(
-        self,
-        *,
-        organisation_id: uuid.UUID | None,
-        actor_id: str | None,
-        action: str | None,
-        target_id: str | None,
-        outcome: str | None,
-        since: datetime | None,
-        until: datetime | None,
-    ) -> Select[AuditEvent]:
-        query = select(AuditEvent)
-        if organisation_id is not None:
-            query = query.where(AuditEvent.organisation_id == organisation_id)
-        if actor_id:
-            query = query.where(AuditEvent.actor_id == actor_id)
-        if action:
-            query = query.where(AuditEvent.action == action)
-        if target_id:
-            query = query.where(AuditEvent.target_id == target_id)
-        if outcome:
-            query = query.where(AuditEvent.outcome == outcome)
-        if since is not None:
-            query = query.where(AuditEvent.created_at >= since)
-        if until is not None:
-            query = query.where(AuditEvent.created_at < until)
-        return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id)
 
     async def page(
         self, query: Select[AuditEvent], *, limit: int, offset: int
