@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
 from garrison import __version__
+from garrison.admin.anomalies_router import router as admin_anomalies_router
 from garrison.admin.audit_router import router as admin_audit_router
 from garrison.admin.service import AdminService
 from garrison.admin.sessions_router import router as admin_sessions_router
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(admin_users_router)
     app.include_router(admin_sessions_router)
     app.include_router(admin_audit_router)
+    app.include_router(admin_anomalies_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -111,3 +111,50 @@ class AuditEventOut(BaseModel):
     before: dict[str, object] | None
     after: dict[str, object] | None
     request_id: str | None
+
+
+class AnomalyStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AnomalyOut(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    organisation_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    session_id: uuid.UUID | None
+    type: str
+    severity: str
+    status: str
+    details: dict[str, object]
+    acknowledged_at: datetime | None
+    acknowledged_by: uuid.UUID | None
+    resolved_at: datetime | None
+    resolved_by: uuid.UUID | None
+    note: str | None
+
+
+class AnomalyFeed(BaseModel):
+    items: list[AnomalyOut]
+    total: int
+    page: int
+    page_size: int
+    next_since: datetime | None = Field(description="Pass as `since` to get only newer anomalies.")
+
+
+class AnomalyNote(Input):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Stats(BaseModel):
+    users_total: int
+    users_active: int
+    users_blocked: int
+    users_locked: int
+    admins: int
+    active_sessions: int
+    logins_24h: int
+    failed_logins_24h: int
+    open_anomalies: int

@@ -50,3 +50,8 @@ class Anomaly(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    note: Mapped[str | None] = mapped_column(String(1000), default=None)

@@ -1,4 +1,4 @@
-"""Admin control plane: soft-deleted users, block reasons, audit outcomes.
+"""Admin control plane: soft-deleted users, block reasons, audit outcomes, anomaly handling.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,9 +24,18 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("outcome", sa.String(length=16), nullable=False, server_default="success")
         )
+    with op.batch_alter_table("anomalies", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("acknowledged_by", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("resolved_by", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("note", sa.String(length=1000), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("anomalies", schema=None) as batch_op:
+        for column in ("note", "resolved_by", "resolved_at", "acknowledged_by", "acknowledged_at"):
+            batch_op.drop_column(column)
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_column("outcome")
     with op.batch_alter_table("users", schema=None) as batch_op:

@@ -1,0 +1,71 @@
+"""``/api/v1/admin/anomalies`` (the feed, acknowledge, resolve) and ``/api/v1/admin/stats``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from garrison.admin import anomalies
+from garrison.admin.anomalies import AnomalyFilters
+from garrison.admin.schemas import AnomalyFeed, AnomalyNote, AnomalyOut, AnomalyStatus, Stats
+from garrison.deps import AnalyticsRead, AnomaliesRead, AnomaliesWrite, AppClock, DbSession
+from garrison.kit.pagination import Paging
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin: anomalies and statistics"])
+
+
+@router.get("/anomalies", response_model=AnomalyFeed)
+async def list_anomalies(
+    admin: AnomaliesRead,
+    db: DbSession,
+    paging: Paging,
+    type: Annotated[str | None, Query(max_length=32)] = None,
+    severity: Annotated[str | None, Query(max_length=16)] = None,
+    user_id: uuid.UUID | None = None,
+    status: AnomalyStatus | None = None,
+    since: Annotated[
+        datetime | None, Query(description="Only anomalies newer than this (polling cursor)")
+    ] = None,
+    to: datetime | None = None,
+    org_id: uuid.UUID | None = None,
+) -> AnomalyFeed:
+    """The anomaly feed, newest first. Poll with ``since`` set to the last ``next_since``."""
+    filters = AnomalyFilters(type, severity, user_id, status, since, to, org_id)
+    return await anomalies.feed(db, admin, filters, paging)
+
+
+@router.post("/anomalies/{anomaly_id}/acknowledge", response_model=AnomalyOut)
+async def acknowledge(
+    anomaly_id: uuid.UUID,
+    admin: AnomaliesWrite,
+    db: DbSession,
+    clock: AppClock,
+    body: AnomalyNote | None = None,
+) -> AnomalyOut:
+    return await anomalies.transition(
+        db, admin, anomaly_id, AnomalyStatus.ACKNOWLEDGED, body.note if body else None, clock.now()
+    )
+
+
+@router.post("/anomalies/{anomaly_id}/resolve", response_model=AnomalyOut)
+async def resolve(
+    anomaly_id: uuid.UUID,
+    admin: AnomaliesWrite,
+    db: DbSession,
+    clock: AppClock,
+    body: AnomalyNote | None = None,
+) -> AnomalyOut:
+    return await anomalies.transition(
+        db, admin, anomaly_id, AnomalyStatus.RESOLVED, body.note if body else None, clock.now()
+    )
+
+
+@router.get("/stats", response_model=Stats)
+async def stats(
+    admin: AnalyticsRead, db: DbSession, clock: AppClock, org_id: uuid.UUID | None = None
+) -> Stats:
+    """Headline figures: users by status, admins, active sessions, last-24-hour logins, open anomalies."""
+    return await anomalies.stats(db, admin, org_id, clock.now())
