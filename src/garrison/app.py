@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
 from garrison import __version__
+from garrison.admin.analytics_router import router as admin_analytics_router
 from garrison.admin.anomalies_router import router as admin_anomalies_router
 from garrison.admin.audit_router import router as admin_audit_router
 from garrison.admin.service import AdminService
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(admin_sessions_router)
     app.include_router(admin_audit_router)
     app.include_router(admin_anomalies_router)
+    app.include_router(admin_analytics_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
@@ -21,6 +23,39 @@ AfterCommit = Callable[[], Awaitable[None]]
 def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
     """Run ``hook`` once this session's transaction has committed (e.g. to update caches)."""
     session.info.setdefault(AFTER_COMMIT, []).append(hook)
+
+
+BUCKET_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _local(value: str | None, tz: str) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
+
+
+def local_time_text(value: str | None, tz: str, fmt: str) -> str | None:
+    """strftime of a stored UTC timestamp in time zone ``tz`` (SQLite function ``garrison_local``)."""
+    local = _local(value, tz)
+    return None if local is None else local.strftime(fmt)
+
+
+def truncate(local: datetime, unit: str) -> datetime:
+    """The start of the hour, day, ISO week (Monday) or month holding ``local``."""
+    if unit == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def local_bucket_text(value: str | None, unit: str, tz: str) -> str | None:
+    """The local-time bucket of a stored UTC timestamp (SQLite function ``garrison_bucket``)."""
+    local = _local(value, tz)
+    return None if local is None else truncate(local, unit).strftime(BUCKET_FORMAT)
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -40,6 +75,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # SQLite has no time zones: analytics call these to bucket UTC timestamps in local time.
+        dbapi_connection.create_function("garrison_local", 3, local_time_text, deterministic=True)
+        dbapi_connection.create_function("garrison_bucket", 3, local_bucket_text, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,68 @@
+"""``/api/v1/admin/analytics``: login trends, weekday x hour heatmap, session states."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from garrison.admin import analytics
+from garrison.admin.analytics import Heatmap, Interval, LoginSeries, SessionStates
+from garrison.deps import AnalyticsRead, AppClock, AppSettings, DbSession
+
+router = APIRouter(prefix="/api/v1/admin/analytics", tags=["admin: analytics"])
+
+From = Annotated[datetime | None, Query(alias="from", description="Default: 30 days before 'to'")]
+To = Annotated[datetime | None, Query(description="Default: now")]
+Tz = Annotated[str, Query(max_length=64, description="IANA time zone for buckets")]
+
+
+def _range(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    end = end or now
+    return start or end - timedelta(days=30), end
+
+
+@router.get("/logins", response_model=LoginSeries)
+async def logins(
+    admin: AnalyticsRead,
+    db: DbSession,
+    clock: AppClock,
+    interval: Interval = Interval.DAY,
+    from_: From = None,
+    to: To = None,
+    tz: Tz = "UTC",
+    org_id: uuid.UUID | None = None,
+) -> LoginSeries:
+    """Successful and failed logins and distinct users per bucket; empty buckets are zeros."""
+    start, end = _range(from_, to, clock.now())
+    return await analytics.logins(db, admin, interval, start, end, tz, org_id)
+
+
+@router.get("/heatmap", response_model=Heatmap)
+async def heatmap(
+    admin: AnalyticsRead,
+    db: DbSession,
+    clock: AppClock,
+    from_: From = None,
+    to: To = None,
+    tz: Tz = "UTC",
+    org_id: uuid.UUID | None = None,
+) -> Heatmap:
+    """Successful logins by local weekday (Monday first) and hour."""
+    start, end = _range(from_, to, clock.now())
+    return await analytics.heatmap(db, admin, start, end, tz, org_id)
+
+
+@router.get("/sessions", response_model=SessionStates)
+async def sessions(
+    admin: AnalyticsRead,
+    db: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
+    org_id: uuid.UUID | None = None,
+) -> SessionStates:
+    """Sessions by state, with the definitions of the sessions listing."""
+    idle = timedelta(seconds=settings.session_idle_timeout)
+    return await analytics.session_states(db, admin, clock.now(), idle, org_id)
