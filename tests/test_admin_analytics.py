@@ -170,3 +170,42 @@ async def test_session_state_counts(
     counts = (await client.get("/api/v1/admin/analytics/sessions", headers=auth)).json()
     # walker: one revoked (logout), one expired (idle for 8 days), one new; chief: one new.
     assert counts == {"active": 2, "expired": 1, "revoked": 1}
+
+
+async def test_user_profile_timeline_and_daily_logins(
+    accounts: Accounts, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    await accounts.create(username="chief", roles=(BuiltinRole.ROOT_ADMIN,))
+    walker = await accounts.create(username="walker")
+    first = await accounts.login("walker", **{"User-Agent": "curl/8.5.0"})
+    clock.advance(minutes=10)
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(first))).status_code == 204
+    clock.advance(days=1)
+    await accounts.login("walker")
+    await client.post("/api/v1/auth/login", json={"username": "walker", "password": "wrong password!"})
+    auth = bearer(await accounts.login("chief"))
+    response = await client.get(f"/api/v1/admin/users/{walker.id}/profile", headers=auth)
+    assert response.status_code == 200, response.text
+    profile = response.json()
+    assert profile["user"]["username"] == "walker"
+    assert profile["counts"] == {
+        "sessions_total": 2,
+        "sessions_active": 1,
+        "logins_success": 2,
+        "logins_failed": 1,
+    }
+    older = profile["timeline"][1]
+    assert older["duration_seconds"] == 10 * 60
+    assert older["end_reason"] == "logout"
+    assert older["state"] == "revoked"
+    assert older["device"] == "curl 8"
+    assert profile["timeline"][0]["state"] == "active"
+    daily = profile["daily_logins"]
+    assert len(daily) in (30, 31)
+    assert sum(day["success"] for day in daily) == 2
+    assert sum(day["failure"] for day in daily) == 1
+    assert profile["anomalies"] == []
+    missing = await client.get(
+        "/api/v1/admin/users/00000000-0000-4000-8000-000000000000/profile", headers=auth
+    )
+    assert missing.status_code == 404

@@ -97,6 +97,7 @@ async def logins(
     end: datetime,
     tz: str,
     organisation_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
 ) -> LoginSeries:
     local_zone = zone(tz)
     if end <= start:
@@ -115,6 +116,8 @@ async def logins(
     org = _scope(admin, organisation_id)
     if org is not None:
         query = query.where(LoginAttempt.organisation_id == org)
+    if user_id is not None:
+        query = query.where(LoginAttempt.user_id == user_id)
     found = {row[0]: row for row in (await db.execute(query)).all()}
 
     buckets: list[Bucket] = []

@@ -158,3 +158,35 @@ class Stats(BaseModel):
     logins_24h: int
     failed_logins_24h: int
     open_anomalies: int
+
+
+class ProfileCounts(BaseModel):
+    sessions_total: int
+    sessions_active: int
+    logins_success: int
+    logins_failed: int
+
+
+class TimelineEntry(BaseModel):
+    session_id: uuid.UUID
+    login_at: datetime
+    logout_at: datetime | None
+    duration_seconds: int | None
+    ip: str | None
+    device: str | None
+    end_reason: str | None
+    state: SessionState
+
+
+class DailyLogins(BaseModel):
+    date: str
+    success: int
+    failure: int
+
+
+class UserProfile(BaseModel):
+    user: UserOut
+    counts: ProfileCounts
+    timeline: list[TimelineEntry]
+    daily_logins: list[DailyLogins]
+    anomalies: list[AnomalyOut]

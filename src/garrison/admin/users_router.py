@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from garrison.admin import profile
 from garrison.admin.repository import UserFilters
 from garrison.admin.schemas import (
     AdminUserCreate,
@@ -15,10 +17,11 @@ from garrison.admin.schemas import (
     AdminUserUpdate,
     BlockRequest,
     Order,
+    UserProfile,
     UserSort,
     UserStatusFilter,
 )
-from garrison.deps import AdminServices, AppClock, DbSession, UsersBlock, UsersRead, UsersWrite
+from garrison.deps import AdminServices, AppClock, AppSettings, DbSession, UsersBlock, UsersRead, UsersWrite
 from garrison.identity.account import user_out
 from garrison.identity.schemas import UserOut
 from garrison.kit.pagination import Page, Paging
@@ -59,6 +62,21 @@ async def get_user(
     user_id: uuid.UUID, admin: UsersRead, db: DbSession, service: AdminServices, clock: AppClock
 ) -> UserOut:
     return user_out(await service.visible_user(db, admin, user_id), clock.now())
+
+
+@router.get("/{user_id}/profile", response_model=UserProfile)
+async def user_profile(
+    user_id: uuid.UUID,
+    admin: UsersRead,
+    db: DbSession,
+    service: AdminServices,
+    clock: AppClock,
+    settings: AppSettings,
+    tz: Annotated[str, Query(max_length=64)] = "UTC",
+) -> UserProfile:
+    """The user with counts, their latest sessions as a timeline, daily logins (30 days), anomalies."""
+    idle = timedelta(seconds=settings.session_idle_timeout)
+    return await profile.user_profile(db, admin, service, user_id, clock.now(), idle, tz)
 
 
 @router.patch("/{user_id}", response_model=UserOut)

@@ -17,6 +17,7 @@ class LoginAttempt(IdMixin, Base):
     __table_args__ = (
         Index("ix_login_attempts_user_created", "user_id", "created_at"),
         Index("ix_login_attempts_org_created", "organisation_id", "created_at"),
+        Index("ix_login_attempts_created", "created_at"),
     )
 
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -15,7 +15,10 @@ class Session(IdMixin, Base):
     """One login. Access tokens carry its id (``sid``); ending it ends every token bound to it."""
 
     __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_user_ended", "user_id", "ended_at"),)
+    __table_args__ = (
+        Index("ix_sessions_user_ended", "user_id", "ended_at"),
+        Index("ix_sessions_created", "created_at"),
+    )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True

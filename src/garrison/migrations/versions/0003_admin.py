@@ -30,9 +30,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("resolved_by", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("note", sa.String(length=1000), nullable=True))
+    # Analytics over every organisation scan by time.
+    op.create_index("ix_login_attempts_created", "login_attempts", ["created_at"])
+    op.create_index("ix_sessions_created", "sessions", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sessions_created", table_name="sessions")
+    op.drop_index("ix_login_attempts_created", table_name="login_attempts")
     with op.batch_alter_table("anomalies", schema=None) as batch_op:
         for column in ("note", "resolved_by", "resolved_at", "acknowledged_by", "acknowledged_at"):
             batch_op.drop_column(column)
