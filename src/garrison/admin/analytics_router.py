@@ -20,7 +20,7 @@ Tz = Annotated[str, Query(max_length=64, description="IANA time zone for buckets
 
 
 def _range(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
-    end = end or now
+    end = end or now + timedelta(seconds=1)  # exclusive end: include this very moment
     return start or end - timedelta(days=30), end
 
 

@@ -76,7 +76,14 @@ async def user_profile(
         for session, label in rows
     ]
     series = await analytics.logins(
-        db, admin, analytics.Interval.DAY, now - timedelta(days=30), now, tz, user_id=user.id
+        # The end is exclusive: include what happened up to this very moment.
+        db,
+        admin,
+        analytics.Interval.DAY,
+        now - timedelta(days=30),
+        now + timedelta(seconds=1),
+        tz,
+        user_id=user.id,
     )
     anomalies = await db.scalars(
         select(Anomaly)
