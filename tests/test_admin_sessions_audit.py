@@ -151,3 +151,35 @@ async def test_audit_is_read_only_and_needs_permission(accounts: Accounts, clien
     plain = bearer(await accounts.login("plain"))
     assert (await client.get("/api/v1/admin/audit-events", headers=plain)).status_code == 403
     assert (await client.get("/api/v1/admin/audit-events/export", headers=plain)).status_code == 403
+
+
+async def test_security_events_reach_the_audit_trail(accounts: Accounts, client: httpx.AsyncClient) -> None:
+    user = await accounts.create(username="subject")
+    auth = await _admin(accounts)
+    tokens = await accounts.login("subject")
+    rotated = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    ).json()
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})  # reuse
+    second = await accounts.login("subject")
+    await client.post("/api/v1/auth/logout", headers=bearer(second))
+    for _ in range(5):
+        await client.post("/api/v1/auth/login", json={"username": "subject", "password": "wrong password!"})
+    del rotated
+    events = (
+        await client.get(
+            "/api/v1/admin/audit-events", params={"target": str(user.id), "page_size": 50}, headers=auth
+        )
+    ).json()["items"]
+    seen = {(event["action"], event["outcome"]) for event in events}
+    assert ("auth.login", "success") in seen
+    assert ("auth.login", "failure") in seen
+    assert ("security.refresh_token_reuse", "detected") in seen
+    assert ("security.lockout", "detected") in seen
+    logout = (
+        await client.get("/api/v1/admin/audit-events", params={"target": second["session_id"]}, headers=auth)
+    ).json()["items"]
+    assert [(e["action"], e["after"]["reason"]) for e in logout] == [("session.revoked", "logout")]
+    for event in events:
+        assert PASSWORD not in str(event)
+        assert "wrong password!" not in str(event)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.audit.service import SYSTEM, Actor, record
 from garrison.models import Anomaly, LoginAttempt
 from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
 
@@ -48,6 +49,25 @@ async def record_attempt(
     organisation_id: uuid.UUID | None = None,
     session_id: uuid.UUID | None = None,
 ) -> None:
+    actor = Actor(
+        "user" if success else "anonymous",
+        user_id=user_id if success else None,
+        ip=client.ip,
+        request_id=client.request_id,
+    )
+    await record(
+        db,
+        actor,
+        "auth.login",
+        organisation_id=organisation_id,
+        target=("user", str(user_id)) if user_id else None,
+        after={
+            "username": username_tried[:320],
+            "reason": reason,
+            "session_id": str(session_id) if session_id else None,
+        },
+        outcome="success" if success else "failure",
+    )
     await LoginAttemptRepository(db).add(
         LoginAttempt(
             organisation_id=organisation_id,
@@ -73,6 +93,19 @@ async def raise_anomaly(
     session_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    await record(
+        db,
+        SYSTEM,
+        f"security.{kind}",
+        organisation_id=organisation_id,
+        target=("user", str(user_id)) if user_id else None,
+        after={
+            "severity": SEVERITY[kind],
+            "session_id": str(session_id) if session_id else None,
+            **(details or {}),
+        },
+        outcome="detected",
+    )
     await AnomalyRepository(db).add(
         Anomaly(
             organisation_id=organisation_id,

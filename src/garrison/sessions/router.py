@@ -83,9 +83,11 @@ async def refresh(body: RefreshRequest, request: Request, sessions: Sessions) ->
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(principal: PendingPrincipal, db: DbSession, sessions: Sessions) -> Response:
+async def logout(
+    principal: PendingPrincipal, request: Request, db: DbSession, sessions: Sessions
+) -> Response:
     """End the caller's session: its access and refresh tokens stop working at once."""
-    await sessions.end_sessions(db, [principal.session_id], "logout")
+    await sessions.end_sessions(db, [principal.session_id], "logout", actor=user_actor(request, principal))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
