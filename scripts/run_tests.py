@@ -40,8 +40,8 @@ def banner(text: str) -> None:
 def lint() -> bool:
     banner("lint: ruff check, ruff format --check, mypy --strict")
     commands = [
-        [str(BIN / "ruff"), "check", "src", "tests", "scripts"],
-        [str(BIN / "ruff"), "format", "--check", "src", "tests", "scripts"],
+        [str(BIN / "ruff"), "check", "src", "tests", "scripts", "bench"],
+        [str(BIN / "ruff"), "format", "--check", "src", "tests", "scripts", "bench"],
         [str(BIN / "mypy")],
     ]
     return all(subprocess.run(command, cwd=ROOT, check=False).returncode == 0 for command in commands)
