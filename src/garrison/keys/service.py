@@ -59,6 +59,7 @@ class KeyStore:
         self._public: dict[str, Ed25519PublicKey] = {}
         self._jwks: dict[str, Any] = {"keys": []}
         self._loaded_at = float("-inf")
+        self.version: object = object()
 
     # Keys published after rotation must cover tokens signed by instances that have not reloaded yet.
     def _retirement_window(self) -> timedelta:
@@ -119,6 +120,8 @@ class KeyStore:
             public[key.kid] = private.public_key()
             if signer is None and key.retired_at is None:
                 signer = Signer(key.kid, private)
+        if set(public) != set(self._public):
+            self.version = object()  # verified-token caches start afresh when the key set changes
         self._public = public
         self._signer = signer
         self._jwks = {"keys": [public_jwk(kid, key) for kid, key in public.items()]}

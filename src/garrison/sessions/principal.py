@@ -49,7 +49,9 @@ def bearer_token(request: Request) -> str:
 async def authenticate(request: Request, _documented: DocumentedBearer = None) -> Principal:
     """RFC 6750 resource-server checks, then: the session is active and its user may act."""
     state = request.app.state
-    claims = await verify_access_token(bearer_token(request), state.keys, state.settings, state.clock)
+    claims = await verify_access_token(
+        bearer_token(request), state.keys, state.settings, state.clock, state.verified_tokens
+    )
     session = await state.session_cache.lookup(claims.session_id)
     if isinstance(session, str):
         raise SessionEnded(f"The session has ended ({session}).")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.models import RefreshToken, Session, User, UserRole
@@ -77,11 +77,29 @@ class SessionRepository:
         )
         return list(result)
 
-    async def active(self, user_id: uuid.UUID, now: datetime) -> list[Session]:
+    @staticmethod
+    def _active(user_id: uuid.UUID, now: datetime) -> ColumnElement[bool]:
+        return and_(Session.user_id == user_id, Session.ended_at.is_(None), Session.expires_at > now)
+
+    async def count_active(self, user_id: uuid.UUID, now: datetime) -> int:
+        return int(await self.db.scalar(select(func.count()).where(self._active(user_id, now))) or 0)
+
+    async def oldest_active(self, user_id: uuid.UUID, now: datetime, count: int) -> list[uuid.UUID]:
+        result = await self.db.scalars(
+            select(Session.id).where(self._active(user_id, now)).order_by(Session.created_at).limit(count)
+        )
+        return list(result)
+
+    async def active_elsewhere(
+        self, user_id: uuid.UUID, now: datetime, ip: str | None, device: str | None, *, limit: int
+    ) -> list[Session]:
+        """Active sessions of the user from another address or device (at most ``limit``)."""
+        different = or_(Session.ip.is_distinct_from(ip), Session.device_label.is_distinct_from(device))
         result = await self.db.scalars(
             select(Session)
-            .where(Session.user_id == user_id, Session.ended_at.is_(None), Session.expires_at > now)
-            .order_by(Session.created_at)
+            .where(self._active(user_id, now), different)
+            .order_by(Session.created_at.desc())
+            .limit(limit)
         )
         return list(result)
 

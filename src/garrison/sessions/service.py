@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.audit.service import Actor, record
@@ -25,7 +24,7 @@ from garrison.keys.service import KeyStore, Signer
 from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, keyed_hash, random_token
 from garrison.kit.useragent import device_label
-from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
+from garrison.models import RefreshToken, Session, User, UserStatus
 from garrison.security.ratelimit import RateLimiter
 from garrison.security.repository import LockoutRepository
 from garrison.security.service import AnomalyType, ClientInfo, raise_anomaly, record_attempt
@@ -99,9 +98,10 @@ class SessionService:
         # Before the write transaction: a first use may have to create the key in a transaction of its own.
         signer = await self.keys.signer()
         async with self.database.transaction(write=True) as db:
-            await LockoutRepository(db).reset(user.id)
             current = await UserRepository(db).get(user.id)
             assert current is not None
+            # The password was right: the failure count starts again (flushed with the login's update).
+            current.failed_login_count, current.locked_until = 0, None
             outcome = self._status_refusal(current) or await self._open_session(
                 db, signer, current, upgraded_hash, login, client
             )
@@ -182,17 +182,18 @@ class SessionService:
         now = self.clock.now()
         settings = self.settings
         sessions = SessionRepository(db)
-        active = await sessions.active(user.id, now)
         label = device_label(client.user_agent)
         ended: list[uuid.UUID] = []
         limit = settings.max_sessions_per_user
-        if limit and len(active) >= limit:
-            if settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW:
-                return "session_limit"
-            oldest = [s.id for s in active[: len(active) - limit + 1]]
-            ended = await sessions.end(oldest, now, "session_limit")
-            active = [s for s in active if s.id not in ended]
-        others = [s for s in active if s.ip != client.ip or s.device_label != label]
+        if limit:
+            active = await sessions.count_active(user.id, now)
+            if active >= limit:
+                if settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW:
+                    return "session_limit"
+                oldest = await sessions.oldest_active(user.id, now, active - limit + 1)
+                ended = await sessions.end(oldest, now, "session_limit")
+        # Only a few other sessions are read, whatever the user's number of sessions.
+        others = await sessions.active_elsewhere(user.id, now, client.ip, label, limit=10)
         if others:
             await raise_anomaly(
                 db,
@@ -204,7 +205,7 @@ class SessionService:
                     "ip": client.ip,
                     "device": label,
                     "other_sessions": [
-                        {"session_id": str(s.id), "ip": s.ip, "device": s.device_label} for s in others[:10]
+                        {"session_id": str(s.id), "ip": s.ip, "device": s.device_label} for s in others
                     ],
                 },
             )
@@ -236,8 +237,7 @@ class SessionService:
         )
         if ended:
             after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
-        roles = await _roles(db, user.id)
-        return await self._issue(db, signer, session, user, roles)
+        return await self._issue(db, signer, session, user, [role.role for role in user.roles])
 
     async def _issue(
         self, db: AsyncSession, signer: Signer, session: Session, user: User, roles: list[str]
@@ -269,14 +269,6 @@ class SessionService:
         if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
             raise InvalidRefreshToken
         token_hash = self._hash_refresh(token)
-        async with self.database.sessions() as db:
-            known = await SessionRepository(db).find_refresh_token(token_hash)
-        if known is None:
-            await self.limiter.hit(self.settings.rate_limit_login_ip, "refresh-ip", client.ip or "unknown")
-            raise InvalidRefreshToken
-        await self.limiter.hit(
-            self.settings.rate_limit_refresh_session, "refresh-session", str(known.session_id)
-        )
         now = self.clock.now()
         failure: str | None = None
         pair: TokenPair | None = None
@@ -287,6 +279,10 @@ class SessionService:
             if session_id is None:
                 failure = await self._unusable_refresh(db, token_hash, client)
             else:
+                # Raising here rolls the claim back: a limited refresh leaves its token unspent.
+                await self.limiter.hit(
+                    self.settings.rate_limit_refresh_session, "refresh-session", str(session_id)
+                )
                 found = await sessions.get_with_user(session_id)
                 assert found is not None  # the token row references the session
                 session, user, roles = found
@@ -310,6 +306,10 @@ class SessionService:
                         after_commit(db, lambda: self.cache.changed([state]))
         if pair is None:
             log.info("refresh_refused", reason=failure, ip=client.ip)
+            if failure == "unknown":  # guessing at tokens: slow it down per address
+                await self.limiter.hit(
+                    self.settings.rate_limit_login_ip, "refresh-ip", client.ip or "unknown"
+                )
             raise InvalidRefreshToken
         return pair
 
@@ -407,10 +407,6 @@ class SessionService:
                 if found is not None:
                     states.append(state_of(found[0], found[1], found[2], self._idle))
         await self.cache.changed(states)
-
-
-async def _roles(db: AsyncSession, user_id: uuid.UUID) -> list[str]:
-    return list(await db.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
 
 
 def _ended(cache: SessionCache, session_id: uuid.UUID, reason: str) -> AfterCommit:

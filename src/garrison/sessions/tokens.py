@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,7 +78,48 @@ def _uuid_claim(payload: dict[str, Any], name: str) -> uuid.UUID:
     raise InvalidToken(f"The '{name}' claim is malformed.")
 
 
-async def verify_access_token(token: str, keys: KeyStore, settings: Settings, clock: Clock) -> AccessClaims:
+class VerifiedTokens:
+    """Tokens whose signature and claims already verified, so a repeat costs a dict lookup.
+
+    Safe because a token is immutable and its expiry is re-checked on every use; whether its session
+    is still alive is asked of the session cache each time. Cleared when the published keys change.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._claims: OrderedDict[str, AccessClaims] = OrderedDict()
+        self._keys_version: object = None
+
+    def get(self, token: str, keys_version: object) -> AccessClaims | None:
+        if keys_version is not self._keys_version:
+            self._claims.clear()
+            self._keys_version = keys_version
+            return None
+        return self._claims.get(token)
+
+    def put(self, token: str, claims: AccessClaims) -> None:
+        self._claims[token] = claims
+        if len(self._claims) > self._size:
+            self._claims.popitem(last=False)
+
+
+async def verify_access_token(
+    token: str, keys: KeyStore, settings: Settings, clock: Clock, cache: VerifiedTokens | None = None
+) -> AccessClaims:
+    """Verify an access token (RFC 9068 §4, RFC 8725 §3); repeats are answered from ``cache``."""
+    if cache is not None:
+        known = cache.get(token, keys.version)
+        if known is not None:
+            if clock.now().timestamp() >= known.expires_at.timestamp() + settings.token_leeway:
+                raise InvalidToken("The access token has expired.")
+            return known
+    claims = await _verify(token, keys, settings, clock)
+    if cache is not None:
+        cache.put(token, claims)
+    return claims
+
+
+async def _verify(token: str, keys: KeyStore, settings: Settings, clock: Clock) -> AccessClaims:
     if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
         raise InvalidToken("The access token is malformed.")
     try:
