@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,41 +13,14 @@ import pytest
 
 from garrison.config import Settings
 from tests.conftest import settings_env
-from tests.fixtures.server import ServerProcess, garrison_command
+from tests.fixtures.server import ServerProcess, create_user, run_garrison
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long and unusual passphrase"
 
 
-def _cli(env: dict[str, str], workdir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        garrison_command(*args),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=workdir,
-        timeout=60,
-        check=False,
-    )
-
-
 def _session_ips(env: dict[str, str], workdir: Path) -> list[str]:
-    created = _cli(
-        env,
-        workdir,
-        "admin",
-        "create",
-        "--username",
-        "proxied",
-        "--email",
-        "p@example.com",
-        "--role",
-        "user",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
-    assert created.returncode == 0, created.stderr
+    create_user(env, workdir, "proxied", PASSWORD)
     with ServerProcess(env, workdir) as server:
         login = httpx.post(
             f"{server.url}/api/v1/auth/login",
@@ -76,26 +47,12 @@ async def test_forwarded_address_is_ignored_from_anyone_else(settings: Settings,
 
 
 def _rotate_while_serving(env: dict[str, str], workdir: Path) -> tuple[str, str, int, set[str]]:
-    created = _cli(
-        env,
-        workdir,
-        "admin",
-        "create",
-        "--username",
-        "rotor",
-        "--email",
-        "r@example.com",
-        "--role",
-        "user",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
-    assert created.returncode == 0, created.stderr
+    create_user(env, workdir, "rotor", PASSWORD)
     with ServerProcess({**env, "GARRISON_KEY_RELOAD_INTERVAL": "1"}, workdir) as server:
         old = httpx.post(
             f"{server.url}/api/v1/auth/login", json={"username": "rotor", "password": PASSWORD}
         ).json()
-        rotated = _cli(env, workdir, "keys", "rotate")
+        rotated = run_garrison(env, workdir, "keys", "rotate")
         assert rotated.returncode == 0, rotated.stderr
         new_kid = rotated.stdout.split()[3].rstrip(";")
         time.sleep(1.2)  # past the reload interval set above

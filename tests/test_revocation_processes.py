@@ -12,37 +12,14 @@ import pytest
 
 from garrison.config import Settings
 from tests.conftest import settings_env
-from tests.fixtures.server import ServerProcess, garrison_command
+from tests.fixtures.server import ServerProcess, create_user
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long and unusual passphrase"
 
 
 def _create_user(env: dict[str, str], workdir: Path) -> None:
-    import os
-    import subprocess
-
-    result = subprocess.run(
-        garrison_command(
-            "admin",
-            "create",
-            "--username",
-            "walker",
-            "--email",
-            "walker@example.com",
-            "--role",
-            "user",
-            "--password-stdin",
-        ),
-        input=PASSWORD,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=workdir,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    create_user(env, workdir, "walker", PASSWORD)
 
 
 def _login(base: str) -> dict[str, Any]:

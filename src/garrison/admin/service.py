@@ -8,6 +8,7 @@ and never blocks, deletes or demotes themself or the last root administrator.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,13 +89,7 @@ class AdminService:
         order: Order,
         paging: PageParams,
     ) -> Page[AdminUserRow]:
-        scoped = UserFilters(
-            q=filters.q,
-            status=filters.status,
-            role=filters.role,
-            department=filters.department,
-            organisation_id=admin.organisation_filter(filters.organisation_id),
-        )
+        scoped = replace(filters, organisation_id=admin.organisation_filter(filters.organisation_id))
         now = self.now
         rows, total = await AdminRepository(db).list_users(
             scoped, sort, order, now, limit=paging.page_size, offset=paging.offset
@@ -285,14 +280,7 @@ class AdminService:
     async def list_sessions(
         self, db: AsyncSession, admin: Admin, filters: SessionFilters, paging: PageParams
     ) -> Page[AdminSessionRow]:
-        scoped = SessionFilters(
-            user_id=filters.user_id,
-            state=filters.state,
-            since=filters.since,
-            until=filters.until,
-            ip=filters.ip,
-            organisation_id=admin.organisation_filter(filters.organisation_id),
-        )
+        scoped = replace(filters, organisation_id=admin.organisation_filter(filters.organisation_id))
         now = self.now
         rows, total = await AdminRepository(db).list_sessions(
             scoped, now, now - self._idle, limit=paging.page_size, offset=paging.offset
