@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from garrison.kit.clock import FrozenClock
-from garrison.models import BuiltinRole
+from garrison.models import Anomaly, BuiltinRole
 from tests.conftest import Accounts, bearer
 from tests.fixtures.factories import make_org
 
@@ -104,5 +104,11 @@ async def test_org_admin_stats_and_anomalies_are_confined(
     stats = (await client.get("/api/v1/admin/stats", headers=auth)).json()
     assert stats["users_total"] == 2
     assert stats["failed_logins_24h"] == 0
+    async with database.transaction() as db:
+        orphan = Anomaly(type="lockout", severity="medium", details={})
+        db.add(orphan)
+    # Anomalies of no organisation are for root administrators only.
+    response = await client.post(f"/api/v1/admin/anomalies/{orphan.id}/acknowledge", headers=auth)
+    assert response.status_code == 404
     plain = bearer(await accounts.login("acme_user"))
     assert (await client.get("/api/v1/admin/stats", headers=plain)).status_code == 403

@@ -91,12 +91,6 @@ class Forbidden(AppError):
     title = "Forbidden"
 
 
-class ServiceUnavailable(AppError):
-    status = 503
-    type = "service-unavailable"
-    title = "Service unavailable"
-
-
 class InternalError(AppError):
     status = 500
     type = "internal-error"

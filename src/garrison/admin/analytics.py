@@ -187,7 +187,3 @@ async def session_states(
     return SessionStates(
         active=counts.get("active", 0), expired=counts.get("expired", 0), revoked=counts.get("revoked", 0)
     )
-
-
-def default_range(now: datetime, days: int = 30) -> tuple[datetime, datetime]:
-    return now - timedelta(days=days), now

@@ -73,9 +73,7 @@ async def transition(
 ) -> AnomalyOut:
     """open -> acknowledged -> resolved (or open -> resolved); each step audited."""
     anomaly = await db.get(Anomaly, anomaly_id)
-    if anomaly is None or (
-        anomaly.organisation_id is not None and not admin.can_see(anomaly.organisation_id)
-    ):
+    if anomaly is None or not admin.can_see(anomaly.organisation_id):
         raise NotFound("No such anomaly.")
     was = anomaly.status
     if was == AnomalyStatus.RESOLVED or (to == AnomalyStatus.ACKNOWLEDGED and was != AnomalyStatus.OPEN):

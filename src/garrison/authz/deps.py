@@ -42,7 +42,8 @@ class Admin:
             raise NotFound("No such organisation.")
         return self.organisation_id
 
-    def can_see(self, organisation_id: uuid.UUID) -> bool:
+    def can_see(self, organisation_id: uuid.UUID | None) -> bool:
+        """Whether a record of ``organisation_id`` is within reach; records of none are root-only."""
         return self.organisation_id is None or self.organisation_id == organisation_id
 
 

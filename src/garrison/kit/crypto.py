@@ -20,12 +20,6 @@ def generate_password(length: int = 24) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
 
 
-def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
-    left = a.encode() if isinstance(a, str) else a
-    right = b.encode() if isinstance(b, str) else b
-    return hmac.compare_digest(left, right)
-
-
 def derive_key(secret: bytes, purpose: str) -> bytes:
     """A 256-bit key for one purpose, derived from the server secret with HKDF-SHA256 (RFC 5869)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"garrison:" + purpose.encode()).derive(
