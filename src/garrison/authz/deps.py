@@ -13,7 +13,7 @@ from garrison.authz.permissions import Permission, rank_of
 from garrison.authz.service import decide
 from garrison.db import Database
 from garrison.errors import Forbidden, NotFound
-from garrison.sessions.principal import Principal, authenticate_ready, user_actor
+from garrison.sessions.principal import DocumentedBearer, Principal, authenticate_ready, user_actor
 
 
 class PermissionDenied(Forbidden):
@@ -50,7 +50,7 @@ class Admin:
 def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
     """A dependency admitting callers whose roles grant ``permission``; denials are audited (403)."""
 
-    async def dependency(request: Request) -> Admin:
+    async def dependency(request: Request, _documented: DocumentedBearer = None) -> Admin:
         principal = await authenticate_ready(request)
         actor = user_actor(request, principal)
         decision = decide(principal, permission)
