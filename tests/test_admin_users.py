@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,9 +12,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from garrison.admin.schemas import AdminUserUpdate
+from garrison.admin.service import AdminService, LastRootAdmin
+from garrison.audit.service import SYSTEM
+from garrison.authz.deps import Admin
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
-from garrison.models import AuditEvent, BuiltinRole, Organisation
+from garrison.models import AuditEvent, BuiltinRole, Organisation, User, UserStatus
+from garrison.sessions.principal import Principal
 from tests.conftest import Accounts, bearer
 from tests.fixtures.factories import make_org, root_org
 
@@ -286,3 +292,59 @@ async def test_update_delete_unlock_and_revoke_all(
     assert (
         await client.post("/api/v1/auth/login", json={"username": "acme_user", "password": PASSWORD})
     ).status_code == 401
+
+
+async def test_a_blocked_root_admin_is_not_the_last_one(client: httpx.AsyncClient, world: World) -> None:
+    """Only active root admins count: demoting or deleting a blocked one leaves the count unchanged."""
+    root2 = world.ids["root2"]
+    blocked = await client.post(
+        f"/api/v1/admin/users/{root2}/block", json={"reason": "left"}, headers=world.auth("root")
+    )
+    assert blocked.status_code == 200
+    demoted = await client.patch(
+        f"/api/v1/admin/users/{root2}", json={"roles": ["user"]}, headers=world.auth("root")
+    )
+    assert demoted.status_code == 200, demoted.text
+    assert (
+        await client.delete(f"/api/v1/admin/users/{root2}", headers=world.auth("root"))
+    ).status_code == 204
+
+
+async def test_the_last_active_root_admin_cannot_be_blocked_demoted_or_deleted(
+    app: FastAPI, world: World
+) -> None:
+    """Through HTTP the self-guard answers first (only a root admin can act on one, and that admin
+    counts too), so the rule is proven on the service with an actor that holds no root role itself,
+    as a policy or another non-human actor would."""
+    service: AdminService = app.state.admin
+    database: Database = app.state.database
+    async with database.transaction() as db:
+        await service.block(db, _root_actor(), world.ids["root2"], "leaving")
+    for attempt in (
+        lambda db: service.block(db, _root_actor(), world.ids["root"], "x"),
+        lambda db: service.delete(db, _root_actor(), world.ids["root"]),
+        lambda db: service.update_user(db, _root_actor(), world.ids["root"], AdminUserUpdate(roles=["user"])),
+    ):
+        with pytest.raises(LastRootAdmin):
+            async with database.transaction() as db:
+                await attempt(db)
+    async with database.sessions() as db:
+        user = await db.get(User, world.ids["root"])
+        assert user is not None
+        assert user.status is UserStatus.ACTIVE
+        assert user.deleted_at is None
+
+
+def _root_actor() -> Admin:
+    now = datetime.now(UTC)
+    principal = Principal(
+        user_id=uuid.uuid4(),
+        session_id=uuid.uuid4(),
+        organisation_id=uuid.uuid4(),
+        username="policy",
+        roles=("root_admin",),
+        token_expires_at=now,
+        session_expires_at=now,
+        must_change_password=False,
+    )
+    return Admin(principal=principal, actor=SYSTEM, organisation_id=None)

@@ -14,10 +14,14 @@ from prometheus_client import CollectorRegistry
 from garrison import __version__
 from garrison.admin.analytics_router import router as admin_analytics_router
 from garrison.admin.anomalies_router import router as admin_anomalies_router
+from garrison.admin.api_keys_router import router as admin_api_keys_router
 from garrison.admin.audit_router import router as admin_audit_router
 from garrison.admin.service import AdminService
 from garrison.admin.sessions_router import router as admin_sessions_router
 from garrison.admin.users_router import router as admin_users_router
+from garrison.agents.router import router as agents_router
+from garrison.agents.service import AgentService
+from garrison.apikeys.service import ApiKeyService
 from garrison.cache import Cache, create_cache
 from garrison.config import Settings
 from garrison.db import Database
@@ -99,7 +103,9 @@ def create_app(
     app.state.session_cache = session_cache
     app.state.sessions = sessions
     app.state.limiter = limiter
-    app.state.admin = AdminService(settings, hasher, sessions)
+    app.state.admin = admin = AdminService(settings, hasher, sessions)
+    app.state.api_keys = api_keys = ApiKeyService(settings, clock, database, admin)
+    app.state.agents = AgentService(settings, clock, api_keys, limiter)
 
     install_error_handlers(app)
     app.include_router(ops_router)
@@ -113,6 +119,8 @@ def create_app(
     app.include_router(admin_audit_router)
     app.include_router(admin_anomalies_router)
     app.include_router(admin_analytics_router)
+    app.include_router(admin_api_keys_router)
+    app.include_router(agents_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

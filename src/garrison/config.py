@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     rate_limit_register_ip: str = "10/hour"
     rate_limit_username_probe_ip: str = "60/minute"
     rate_limit_refresh_session: str = "30/minute"
+    rate_limit_api_key: str = "120/minute"
     password_history: int = Field(default=5, ge=0, le=24)
     attributes_max_bytes: int = Field(default=8192, ge=256)
     password_min_length: int = Field(default=12, ge=8, le=128)
@@ -120,6 +121,7 @@ class Settings(BaseSettings):
         "rate_limit_register_ip",
         "rate_limit_username_probe_ip",
         "rate_limit_refresh_session",
+        "rate_limit_api_key",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

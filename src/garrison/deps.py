@@ -9,6 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.admin.service import AdminService
+from garrison.agents.service import AgentService
+from garrison.apikeys.service import ApiKeyService
 from garrison.authz.deps import Admin, require
 from garrison.authz.permissions import Permission
 from garrison.cache import Cache
@@ -70,4 +72,8 @@ AuditRead = Annotated[Admin, Depends(require(Permission.AUDIT_READ))]
 AnalyticsRead = Annotated[Admin, Depends(require(Permission.ANALYTICS_READ))]
 AnomaliesRead = Annotated[Admin, Depends(require(Permission.ANOMALIES_READ))]
 AnomaliesWrite = Annotated[Admin, Depends(require(Permission.ANOMALIES_WRITE))]
+ApiKeysRead = Annotated[Admin, Depends(require(Permission.API_KEYS_READ))]
+ApiKeysWrite = Annotated[Admin, Depends(require(Permission.API_KEYS_WRITE))]
 AdminServices = Annotated[AdminService, Depends(_state("admin"))]
+ApiKeys = Annotated[ApiKeyService, Depends(_state("api_keys"))]
+Agents = Annotated[AgentService, Depends(_state("agents"))]

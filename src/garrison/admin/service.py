@@ -114,6 +114,10 @@ class AdminService:
             raise BeyondReach("This user holds a role above yours.")
         return user
 
+    async def user_within_reach(self, db: AsyncSession, admin: Admin, user_id: uuid.UUID) -> User:
+        """A user the admin may act for (themself included): visible and not ranked above them."""
+        return await self._target(db, admin, user_id, self_ok=True)
+
     def _check_roles(self, admin: Admin, roles: list[str]) -> tuple[BuiltinRole, ...]:
         unknown = [role for role in roles if role not in BUILTIN_ROLES]
         if unknown:
@@ -125,8 +129,13 @@ class AdminService:
         return tuple(BuiltinRole(role) for role in dict.fromkeys(roles))
 
     async def _last_root_admin_guard(self, db: AsyncSession, user: User) -> None:
+        """Refuse to take away the last root administrator who can act (active, not deleted).
+
+        A blocked or deleted holder of the role is not counted, so acting on one never trips this.
+        """
         holds = any(role.role == BuiltinRole.ROOT_ADMIN for role in user.roles)
-        if holds and await AdminRepository(db).count_root_admins() <= 1:
+        counted = holds and user.deleted_at is None and user.status is UserStatus.ACTIVE
+        if counted and await AdminRepository(db).count_root_admins() <= 1:
             raise LastRootAdmin("This is the last root administrator; appoint another first.")
 
     # -- creating and editing -----------------------------------------------------------------

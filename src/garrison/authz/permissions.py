@@ -21,6 +21,8 @@ class Permission(StrEnum):
     ANALYTICS_READ = "analytics:read"
     ANOMALIES_READ = "anomalies:read"
     ANOMALIES_WRITE = "anomalies:write"
+    API_KEYS_READ = "api_keys:read"
+    API_KEYS_WRITE = "api_keys:write"
 
 
 class Scope(StrEnum):

@@ -1,5 +1,6 @@
 """Every model, imported once so Alembic and the test fixtures see the whole schema."""
 
+from garrison.models.apikey import ApiKey
 from garrison.models.audit import AuditEvent
 from garrison.models.base import Base
 from garrison.models.key import SigningKey
@@ -10,6 +11,7 @@ from garrison.models.user import BuiltinRole, PasswordHistory, User, UserRole, U
 
 __all__ = [
     "Anomaly",
+    "ApiKey",
     "AuditEvent",
     "Base",
     "BuiltinRole",

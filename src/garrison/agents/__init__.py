@@ -1,0 +1,1 @@
+"""Managed workstations: what their agents may ask Garrison."""

@@ -1,0 +1,1 @@
+"""API keys: scoped, expiring, rotatable credentials that administrators issue to programs."""
