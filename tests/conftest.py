@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,9 @@ from garrison.db import Database
 from garrison.identity.passwords import PasswordHasher
 from garrison.kit.clock import FrozenClock
 from garrison.logs import configure_logging
-from garrison.models import Base, User
+from garrison.models import Base, BuiltinRole, Organisation, User
 from tests.fixtures.backends import BACKEND, REDIS_URL, DatabaseFactory
-from tests.fixtures.factories import make_user
+from tests.fixtures.factories import make_org, make_user, root_org
 
 configure_logging("info", LogFormat.CONSOLE)
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -191,3 +192,37 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def accounts(app: FastAPI, client: httpx.AsyncClient) -> Accounts:
     return Accounts(app, client)
+
+
+@dataclass
+class World:
+    """Two organisations and an administrator or user of each kind, logged in (``world.auth(name)``)."""
+
+    root: Organisation
+    other: Organisation
+    tokens: dict[str, dict[str, Any]]
+    ids: dict[str, uuid.UUID]
+
+    def auth(self, name: str) -> dict[str, str]:
+        return bearer(self.tokens[name])
+
+
+@pytest.fixture
+async def world(app: FastAPI, accounts: Accounts) -> World:
+    """root, root2 (root admins); acme_admin, acme_user (organisation "Acme"); root_user."""
+    database: Database = app.state.database
+    async with database.transaction() as db:
+        root, other = await root_org(db), await make_org(db, name="Acme")
+    people: dict[str, tuple[Organisation, BuiltinRole]] = {
+        "root": (root, BuiltinRole.ROOT_ADMIN),
+        "root2": (root, BuiltinRole.ROOT_ADMIN),
+        "acme_admin": (other, BuiltinRole.ORG_ADMIN),
+        "acme_user": (other, BuiltinRole.USER),
+        "root_user": (root, BuiltinRole.USER),
+    }
+    ids: dict[str, uuid.UUID] = {}
+    tokens: dict[str, dict[str, Any]] = {}
+    for name, (org, role) in people.items():
+        ids[name] = (await accounts.create(username=name, org=org, roles=(role,))).id
+        tokens[name] = await accounts.login(name)
+    return World(root, other, tokens, ids)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -18,44 +16,11 @@ from garrison.audit.service import SYSTEM
 from garrison.authz.deps import Admin
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
-from garrison.models import AuditEvent, BuiltinRole, Organisation, User, UserStatus
+from garrison.models import AuditEvent, User, UserStatus
 from garrison.sessions.principal import Principal
-from tests.conftest import Accounts, bearer
-from tests.fixtures.factories import make_org, root_org
+from tests.conftest import Accounts, World, bearer
 
 PASSWORD = "a long and unusual passphrase"
-
-
-@dataclass
-class World:
-    root: Organisation
-    other: Organisation
-    tokens: dict[str, dict[str, Any]]
-    ids: dict[str, uuid.UUID]
-
-    def auth(self, name: str) -> dict[str, str]:
-        return bearer(self.tokens[name])
-
-
-@pytest.fixture
-async def world(app: FastAPI, accounts: Accounts) -> World:
-    database: Database = app.state.database
-    async with database.transaction() as db:
-        root, other = await root_org(db), await make_org(db, name="Acme")
-    people: dict[str, tuple[Organisation, BuiltinRole]] = {
-        "root": (root, BuiltinRole.ROOT_ADMIN),
-        "root2": (root, BuiltinRole.ROOT_ADMIN),
-        "acme_admin": (other, BuiltinRole.ORG_ADMIN),
-        "acme_user": (other, BuiltinRole.USER),
-        "root_user": (root, BuiltinRole.USER),
-    }
-    ids: dict[str, uuid.UUID] = {}
-    tokens: dict[str, dict[str, Any]] = {}
-    for name, (org, role) in people.items():
-        user = await accounts.create(username=name, org=org, roles=(role,))
-        ids[name] = user.id
-        tokens[name] = await accounts.login(name)
-    return World(root, other, tokens, ids)
 
 
 async def audit_actions(app: FastAPI) -> list[str]:

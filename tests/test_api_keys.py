@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -17,39 +16,8 @@ from garrison.app import create_app
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
-from garrison.models import ApiKey, AuditEvent, BuiltinRole, Organisation
-from tests.conftest import Accounts, bearer
-from tests.fixtures.factories import make_org, root_org
-
-
-@dataclass
-class World:
-    root: Organisation
-    acme: Organisation
-    tokens: dict[str, dict[str, Any]]
-    ids: dict[str, uuid.UUID]
-
-    def auth(self, name: str) -> dict[str, str]:
-        return bearer(self.tokens[name])
-
-
-@pytest.fixture
-async def world(app: FastAPI, accounts: Accounts) -> World:
-    database: Database = app.state.database
-    async with database.transaction() as db:
-        root, acme = await root_org(db), await make_org(db, name="Acme")
-    people = {
-        "root": (root, BuiltinRole.ROOT_ADMIN),
-        "acme_admin": (acme, BuiltinRole.ORG_ADMIN),
-        "acme_user": (acme, BuiltinRole.USER),
-        "root_user": (root, BuiltinRole.USER),
-    }
-    ids: dict[str, uuid.UUID] = {}
-    tokens: dict[str, dict[str, Any]] = {}
-    for name, (org, role) in people.items():
-        ids[name] = (await accounts.create(username=name, org=org, roles=(role,))).id
-        tokens[name] = await accounts.login(name)
-    return World(root, acme, tokens, ids)
+from garrison.models import ApiKey, AuditEvent, BuiltinRole
+from tests.conftest import Accounts, World, bearer
 
 
 async def issue(client: httpx.AsyncClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
@@ -250,7 +218,7 @@ async def test_permissions_and_organisation_scope(client: httpx.AsyncClient, wor
     root_list = (await client.get("/api/v1/admin/api-keys", headers=world.auth("root"))).json()
     assert root_list["total"] == 2
     only_acme = await client.get(
-        "/api/v1/admin/api-keys", params={"org_id": str(world.acme.id)}, headers=world.auth("root")
+        "/api/v1/admin/api-keys", params={"org_id": str(world.other.id)}, headers=world.auth("root")
     )
     assert [item["id"] for item in only_acme.json()["items"]] == [acme_key["api_key"]["id"]]
 
