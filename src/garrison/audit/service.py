@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.audit.repository import AuditRepository
-from garrison.models import AuditEvent
+from garrison.models.base import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +40,23 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     outcome: str = "success",
-) -> AuditEvent:
+) -> None:
     """Append one event. Callers pass descriptions of state, never secrets or their hashes."""
     target_type, target_id = target if target else (None, None)
-    return await AuditRepository(db).add(
-        AuditEvent(
-            organisation_id=organisation_id,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            action=action,
-            outcome=outcome,
-            target_type=target_type,
-            target_id=target_id,
-            before=before,
-            after=after,
-            ip=actor.ip,
-            request_id=actor.request_id,
-        )
+    await AuditRepository(db).insert(
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": organisation_id,
+            "created_at": utcnow(),
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "action": action,
+            "outcome": outcome,
+            "target_type": target_type,
+            "target_id": target_id,
+            "before": before,
+            "after": after,
+            "ip": actor.ip,
+            "request_id": actor.request_id,
+        }
     )
