@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
@@ -23,44 +24,50 @@ _users = table(User)
 _roles = table(UserRole)
 
 # A session, its user and the user's roles: one row per role (one row with role NULL if none).
-_STATE = (
-    select(
-        _sessions.c.id,
-        _sessions.c.user_id,
-        _sessions.c.organisation_id,
-        _sessions.c.expires_at,
-        _sessions.c.last_seen_at,
-        _sessions.c.ended_at,
-        _sessions.c.end_reason,
-        _users.c.username,
-        _users.c.status,
-        _users.c.deleted_at,
-        _users.c.locked_until,
-        _users.c.account_expires_at,
-        _users.c.must_change_password,
-        _roles.c.role,
-    )
-    .select_from(
-        _sessions.join(_users, _users.c.id == _sessions.c.user_id).outerjoin(
-            _roles, _roles.c.user_id == _users.c.id
-        )
-    )
-    .where(_sessions.c.id == bindparam("session_id"))
+_STATE_COLUMNS = (
+    _sessions.c.id,
+    _sessions.c.user_id,
+    _sessions.c.organisation_id,
+    _sessions.c.expires_at,
+    _sessions.c.last_seen_at,
+    _sessions.c.ended_at,
+    _sessions.c.end_reason,
+    _users.c.username,
+    _users.c.status,
+    _users.c.deleted_at,
+    _users.c.locked_until,
+    _users.c.account_expires_at,
+    _users.c.must_change_password,
+    _roles.c.role,
 )
+_WITH_USER = _sessions.join(_users, _users.c.id == _sessions.c.user_id).outerjoin(
+    _roles, _roles.c.user_id == _users.c.id
+)
+_STATE = select(*_STATE_COLUMNS).select_from(_WITH_USER).where(_sessions.c.id == bindparam("session_id"))
 _CLAIM = (
     update(_tokens)
     .where(_tokens.c.token_hash == bindparam("hash"), _tokens.c.rotated_at.is_(None))
     .values(rotated_at=bindparam("now"))
     .returning(_tokens.c.session_id)
 )
+# PostgreSQL runs a data-modifying CTE and the query around it as one statement: one round trip.
+_claimed = _CLAIM.cte("claimed")
+_CLAIM_WITH_STATE = select(*_STATE_COLUMNS).select_from(
+    _claimed.join(_WITH_USER, _sessions.c.id == _claimed.c.session_id)
+)
 _FIND_TOKEN = select(_tokens.c.session_id, _tokens.c.organisation_id).where(
     _tokens.c.token_hash == bindparam("hash")
 )
 _INSERT_SESSION = insert(_sessions)
-_INSERT_TOKEN = insert(_tokens)
-_TOUCH = (
-    update(_sessions).where(_sessions.c.id == bindparam("session_id")).values(last_seen_at=bindparam("now"))
+_INSERT_TOKEN = insert(_tokens).values(
+    id=bindparam("token_id"),
+    session_id=bindparam("sid"),
+    organisation_id=bindparam("org"),
+    token_hash=bindparam("hash"),
+    issued_at=bindparam("now"),
 )
+_TOUCH = update(_sessions).where(_sessions.c.id == bindparam("sid")).values(last_seen_at=bindparam("now"))
+_TOUCH_AND_INSERT_TOKEN = _INSERT_TOKEN.add_cte(_TOUCH.cte("touched"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,31 +97,38 @@ class OtherSession:
     device_label: str | None
 
 
+def _record(rows: Sequence[Row[*tuple[Any, ...]]]) -> SessionRecord | None:
+    if not rows:
+        return None
+    first = rows[0]
+    return SessionRecord(
+        id=first.id,
+        user_id=first.user_id,
+        organisation_id=first.organisation_id,
+        expires_at=first.expires_at,
+        last_seen_at=first.last_seen_at,
+        ended_at=first.ended_at,
+        end_reason=first.end_reason,
+        username=first.username,
+        user_status=first.status,
+        user_deleted_at=first.deleted_at,
+        locked_until=first.locked_until,
+        account_expires_at=first.account_expires_at,
+        must_change_password=first.must_change_password,
+        roles=tuple(sorted(row.role for row in rows if row.role is not None)),
+    )
+
+
 class SessionRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
+    @property
+    def _postgres(self) -> bool:
+        return self.db.get_bind().dialect.name == "postgresql"
+
     async def get_record(self, session_id: uuid.UUID) -> SessionRecord | None:
-        rows = (await self.db.execute(_STATE, {"session_id": session_id})).all()
-        if not rows:
-            return None
-        first = rows[0]
-        return SessionRecord(
-            id=first.id,
-            user_id=first.user_id,
-            organisation_id=first.organisation_id,
-            expires_at=first.expires_at,
-            last_seen_at=first.last_seen_at,
-            ended_at=first.ended_at,
-            end_reason=first.end_reason,
-            username=first.username,
-            user_status=first.status,
-            user_deleted_at=first.deleted_at,
-            locked_until=first.locked_until,
-            account_expires_at=first.account_expires_at,
-            must_change_password=first.must_change_password,
-            roles=tuple(sorted(row.role for row in rows if row.role is not None)),
-        )
+        return _record((await self.db.execute(_STATE, {"session_id": session_id})).all())
 
     async def get_for_user(self, session_id: uuid.UUID, user_id: uuid.UUID) -> Session | None:
         return await self.db.scalar(
@@ -151,30 +165,41 @@ class SessionRepository:
         return session_id
 
     async def insert_refresh_token(
-        self, session_id: uuid.UUID, organisation_id: uuid.UUID, token_hash: str, now: datetime
+        self,
+        session_id: uuid.UUID,
+        organisation_id: uuid.UUID,
+        token_hash: str,
+        now: datetime,
+        *,
+        touch_session: bool = False,
     ) -> None:
-        await self.db.execute(
-            _INSERT_TOKEN,
-            {
-                "id": uuid.uuid4(),
-                "session_id": session_id,
-                "organisation_id": organisation_id,
-                "token_hash": token_hash,
-                "issued_at": now,
-            },
-        )
+        """Store the session's next refresh token; with ``touch_session``, the session was seen now."""
+        params = {
+            "token_id": uuid.uuid4(),
+            "sid": session_id,
+            "org": organisation_id,
+            "hash": token_hash,
+            "now": now,
+        }
+        if touch_session and self._postgres:
+            await self.db.execute(_TOUCH_AND_INSERT_TOKEN, params)
+            return
+        if touch_session:
+            await self.db.execute(_TOUCH, params)
+        await self.db.execute(_INSERT_TOKEN, params)
 
-    async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
-        await self.db.execute(_TOUCH, {"session_id": session_id, "now": now})
-
-    async def claim_refresh_token(self, token_hash: str, now: datetime) -> uuid.UUID | None:
-        """Mark an unused refresh token used; its session id, or None if unknown or already used.
+    async def claim_refresh_token(self, token_hash: str, now: datetime) -> SessionRecord | None:
+        """Mark an unused refresh token used; its session, or None if unknown or already used.
 
         One UPDATE with the "unused" condition in its WHERE clause: of concurrent claims exactly one
         matches a row, on PostgreSQL (row lock, re-check after wait) and SQLite (one writer) alike.
+        On PostgreSQL the session is read in the same statement.
         """
-        claimed: uuid.UUID | None = await self.db.scalar(_CLAIM, {"hash": token_hash, "now": now})
-        return claimed
+        params = {"hash": token_hash, "now": now}
+        if self._postgres:
+            return _record((await self.db.execute(_CLAIM_WITH_STATE, params)).all())
+        session_id = await self.db.scalar(_CLAIM, params)
+        return None if session_id is None else await self.get_record(session_id)
 
     async def find_refresh_token(self, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
         """The session and organisation ids of a refresh token, used or not."""

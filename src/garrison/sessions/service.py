@@ -254,10 +254,16 @@ class SessionService:
         organisation_id: uuid.UUID,
         roles: tuple[str, ...],
         must_change_password: bool,
+        *,
+        touch_session: bool = False,
     ) -> TokenPair:
         refresh = random_token(REFRESH_PREFIX)
         await SessionRepository(db).insert_refresh_token(
-            session_id, organisation_id, self._hash_refresh(refresh), self.clock.now()
+            session_id,
+            organisation_id,
+            self._hash_refresh(refresh),
+            self.clock.now(),
+            touch_session=touch_session,
         )
         access, expires_in = issue_access_token(
             signer,
@@ -283,16 +289,15 @@ class SessionService:
         signer = await self.keys.signer()
         async with self.database.transaction(write=True) as db:
             sessions = SessionRepository(db)
-            session_id = await sessions.claim_refresh_token(token_hash, now)
-            if session_id is None:
+            record = await sessions.claim_refresh_token(token_hash, now)
+            if record is None:
                 failure = await self._unusable_refresh(db, token_hash, client)
             else:
+                session_id = record.id
                 # Raising here rolls the claim back: a limited refresh leaves its token unspent.
                 await self.limiter.hit(
                     self.settings.rate_limit_refresh_session, "refresh-session", str(session_id)
                 )
-                record = await sessions.get_record(session_id)
-                assert record is not None  # the token row references the session
                 if record.ended_at is not None:
                     failure = "session ended"
                 else:
@@ -307,7 +312,6 @@ class SessionService:
                         await db.rollback()
                         failure = problem
                     else:
-                        await sessions.touch(session_id, now)
                         pair = await self._issue(
                             db,
                             signer,
@@ -316,6 +320,7 @@ class SessionService:
                             record.organisation_id,
                             record.roles,
                             record.must_change_password,
+                            touch_session=True,
                         )
                         state = state_of(replace(record, last_seen_at=now), self._idle)
                         after_commit(db, lambda: self.cache.changed([state]))
