@@ -42,21 +42,43 @@ async def record(
     outcome: str = "success",
 ) -> None:
     """Append one event. Callers pass descriptions of state, never secrets or their hashes."""
-    target_type, target_id = target if target else (None, None)
     await AuditRepository(db).insert(
-        {
-            "id": uuid.uuid4(),
-            "organisation_id": organisation_id,
-            "created_at": utcnow(),
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "action": action,
-            "outcome": outcome,
-            "target_type": target_type,
-            "target_id": target_id,
-            "before": before,
-            "after": after,
-            "ip": actor.ip,
-            "request_id": actor.request_id,
-        }
+        event_row(
+            actor,
+            action,
+            organisation_id=organisation_id,
+            target=target,
+            before=before,
+            after=after,
+            outcome=outcome,
+        )
     )
+
+
+def event_row(
+    actor: Actor,
+    action: str,
+    *,
+    organisation_id: uuid.UUID | None,
+    target: tuple[str, str] | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    outcome: str = "success",
+) -> dict[str, Any]:
+    """The ``audit_events`` row of an event, every column set (for inserts batched with others)."""
+    target_type, target_id = target if target else (None, None)
+    return {
+        "id": uuid.uuid4(),
+        "organisation_id": organisation_id,
+        "created_at": utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "action": action,
+        "outcome": outcome,
+        "target_type": target_type,
+        "target_id": target_id,
+        "before": before,
+        "after": after,
+        "ip": actor.ip,
+        "request_id": actor.request_id,
+    }

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import Update, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.db import insert_rows
 from garrison.identity.repository import login_key
-from garrison.models import Anomaly, LoginAttempt, User, UserStatus
+from garrison.models import Anomaly, AuditEvent, LoginAttempt, User, UserStatus
 from garrison.models.base import table
 
 _users = table(User)
-_INSERT_ATTEMPT = insert(table(LoginAttempt))
+_attempts = table(LoginAttempt)
+_audit_events = table(AuditEvent)
 _INSERT_ANOMALY = insert(table(Anomaly))
 
 
@@ -27,9 +29,10 @@ class LoginAttemptRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def insert(self, values: dict[str, Any]) -> None:
-        """Append one attempt (``values`` by column; id and defaults filled in)."""
-        await self.db.execute(_INSERT_ATTEMPT, values)
+    async def insert_with_event(self, attempt: dict[str, Any], event: dict[str, Any]) -> None:
+        """Append one attempt and its audit event (rows with every column set), in one statement
+        where the engine allows it."""
+        await insert_rows(self.db, [(_audit_events, event), (_attempts, attempt)])
 
     async def for_user(
         self, user_id: uuid.UUID, *, limit: int, offset: int

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import SYSTEM, Actor, record
+from garrison.audit.service import SYSTEM, Actor, event_row, record
 from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
 
 
@@ -54,8 +54,7 @@ async def record_attempt(
         ip=client.ip,
         request_id=client.request_id,
     )
-    await record(
-        db,
+    event = event_row(
         actor,
         "auth.login",
         organisation_id=organisation_id,
@@ -67,7 +66,7 @@ async def record_attempt(
         },
         outcome="success" if success else "failure",
     )
-    await LoginAttemptRepository(db).insert(
+    await LoginAttemptRepository(db).insert_with_event(
         {
             "id": uuid.uuid4(),
             "organisation_id": organisation_id,
@@ -79,7 +78,8 @@ async def record_attempt(
             "reason": reason,
             "session_id": session_id,
             "created_at": now,
-        }
+        },
+        event,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.db import insert_rows
 from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
 from garrison.models.base import table
 
@@ -58,7 +59,6 @@ _CLAIM_WITH_STATE = select(*_STATE_COLUMNS).select_from(
 _FIND_TOKEN = select(_tokens.c.session_id, _tokens.c.organisation_id).where(
     _tokens.c.token_hash == bindparam("hash")
 )
-_INSERT_SESSION = insert(_sessions)
 _INSERT_TOKEN = insert(_tokens).values(
     id=bindparam("token_id"),
     session_id=bindparam("sid"),
@@ -145,23 +145,32 @@ class SessionRepository:
         ip: str | None,
         user_agent: str | None,
         device_label: str | None,
+        refresh_token_hash: str,
     ) -> uuid.UUID:
-        """Start a session; its id."""
+        """Start a session with its first refresh token (one statement where the engine allows it)."""
         session_id = uuid.uuid4()
-        await self.db.execute(
-            _INSERT_SESSION,
-            {
-                "id": session_id,
-                "organisation_id": organisation_id,
-                "user_id": user_id,
-                "created_at": now,
-                "last_seen_at": now,
-                "expires_at": expires_at,
-                "ip": ip,
-                "user_agent": user_agent,
-                "device_label": device_label,
-            },
-        )
+        session = {
+            "id": session_id,
+            "organisation_id": organisation_id,
+            "user_id": user_id,
+            "created_at": now,
+            "last_seen_at": now,
+            "expires_at": expires_at,
+            "ended_at": None,
+            "end_reason": None,
+            "ip": ip,
+            "user_agent": user_agent,
+            "device_label": device_label,
+        }
+        token = {
+            "id": uuid.uuid4(),
+            "session_id": session_id,
+            "organisation_id": organisation_id,
+            "token_hash": refresh_token_hash,
+            "issued_at": now,
+            "rotated_at": None,
+        }
+        await insert_rows(self.db, [(_sessions, session), (_tokens, token)])
         return session_id
 
     async def insert_refresh_token(

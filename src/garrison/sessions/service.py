@@ -218,6 +218,7 @@ class SessionService:
         users = UserRepository(db)
         if upgraded_hash is not None:  # a legacy (bcrypt) or outdated hash, now argon2id
             await users.replace_password_hash(user_id, upgraded_hash)
+        refresh = random_token(REFRESH_PREFIX)
         session_id = await sessions.insert(
             user_id=user_id,
             organisation_id=user.organisation_id,
@@ -226,6 +227,7 @@ class SessionService:
             ip=client.ip,
             user_agent=(client.user_agent or "")[:512] or None,
             device_label=label,
+            refresh_token_hash=self._hash_refresh(refresh),
         )
         await record_attempt(
             db,
@@ -241,30 +243,21 @@ class SessionService:
         if ended:
             after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
         roles = await users.role_names(user_id)
-        return await self._issue(
-            db, signer, session_id, user_id, user.organisation_id, roles, user.must_change_password
+        return self._pair(
+            signer, refresh, session_id, user_id, user.organisation_id, roles, user.must_change_password
         )
 
-    async def _issue(
+    def _pair(
         self,
-        db: AsyncSession,
         signer: Signer,
+        refresh: str,
         session_id: uuid.UUID,
         user_id: uuid.UUID,
         organisation_id: uuid.UUID,
         roles: tuple[str, ...],
         must_change_password: bool,
-        *,
-        touch_session: bool = False,
     ) -> TokenPair:
-        refresh = random_token(REFRESH_PREFIX)
-        await SessionRepository(db).insert_refresh_token(
-            session_id,
-            organisation_id,
-            self._hash_refresh(refresh),
-            self.clock.now(),
-            touch_session=touch_session,
-        )
+        """The tokens to hand out: a new access token, and the refresh token already stored."""
         access, expires_in = issue_access_token(
             signer,
             self.settings,
@@ -312,15 +305,22 @@ class SessionService:
                         await db.rollback()
                         failure = problem
                     else:
-                        pair = await self._issue(
-                            db,
+                        refresh = random_token(REFRESH_PREFIX)
+                        await sessions.insert_refresh_token(
+                            session_id,
+                            record.organisation_id,
+                            self._hash_refresh(refresh),
+                            now,
+                            touch_session=True,
+                        )
+                        pair = self._pair(
                             signer,
+                            refresh,
                             session_id,
                             record.user_id,
                             record.organisation_id,
                             record.roles,
                             record.must_change_password,
-                            touch_session=True,
                         )
                         state = state_of(replace(record, last_seen_at=now), self._idle)
                         after_commit(db, lambda: self.cache.changed([state]))
