@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, insert, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -23,6 +23,24 @@ AfterCommit = Callable[[], Awaitable[None]]
 def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
     """Run ``hook`` once this session's transaction has committed (e.g. to update caches)."""
     session.info.setdefault(AFTER_COMMIT, []).append(hook)
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[tuple[Table, dict[str, Any]]]) -> None:
+    """INSERT rows into several tables: on PostgreSQL in one statement (data-modifying CTEs, so one
+    round trip; foreign keys are checked at its end), elsewhere one INSERT each, in order.
+
+    Each row names every column it sets, defaults included. Changes pending in the session are
+    flushed first, so that the rows never precede those they refer to.
+    """
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    if len(rows) == 1 or session.get_bind().dialect.name != "postgresql":
+        for table, values in rows:
+            await session.execute(insert(table), values)
+        return
+    *first, (last_table, last_values) = rows
+    ctes = [insert(table).values(**values).cte(f"insert_{n}") for n, (table, values) in enumerate(first)]
+    await session.execute(insert(last_table).values(**last_values).add_cte(*ctes))
 
 
 BUCKET_FORMAT = "%Y-%m-%dT%H:%M"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.audit.repository import AuditRepository
-from garrison.models import AuditEvent
+from garrison.models.base import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +40,45 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     outcome: str = "success",
-) -> AuditEvent:
+) -> None:
     """Append one event. Callers pass descriptions of state, never secrets or their hashes."""
-    target_type, target_id = target if target else (None, None)
-    return await AuditRepository(db).add(
-        AuditEvent(
+    await AuditRepository(db).insert(
+        event_row(
+            actor,
+            action,
             organisation_id=organisation_id,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            action=action,
-            outcome=outcome,
-            target_type=target_type,
-            target_id=target_id,
+            target=target,
             before=before,
             after=after,
-            ip=actor.ip,
-            request_id=actor.request_id,
+            outcome=outcome,
         )
     )
+
+
+def event_row(
+    actor: Actor,
+    action: str,
+    *,
+    organisation_id: uuid.UUID | None,
+    target: tuple[str, str] | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    outcome: str = "success",
+) -> dict[str, Any]:
+    """The ``audit_events`` row of an event, every column set (for inserts batched with others)."""
+    target_type, target_id = target if target else (None, None)
+    return {
+        "id": uuid.uuid4(),
+        "organisation_id": organisation_id,
+        "created_at": utcnow(),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "action": action,
+        "outcome": outcome,
+        "target_type": target_type,
+        "target_id": target_id,
+        "before": before,
+        "after": after,
+        "ip": actor.ip,
+        "request_id": actor.request_id,
+    }

@@ -5,11 +5,20 @@ from __future__ import annotations
 import unicodedata
 import uuid
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from garrison.models import User, UserRole
+from garrison.models.base import table
+
+_ROLE_NAMES = select(table(UserRole).c.role).where(table(UserRole).c.user_id == bindparam("user_id"))
+
+
+def login_key(login: str) -> tuple[str, str]:
+    """The ``users`` column a login name is looked up in (username or email key) and its value."""
+    key = unicodedata.normalize("NFKC", login.strip()).casefold()
+    return ("email_key" if "@" in key else "username_key"), key
 
 
 class UserRepository:
@@ -28,12 +37,6 @@ class UserRepository:
         )
         return result.scalar_one_or_none()
 
-    async def get_for_login(self, login: str) -> User | None:
-        """The user a login name designates: a username, or an email address (both case-insensitive)."""
-        key = unicodedata.normalize("NFKC", login.strip()).casefold()
-        column = User.email_key if "@" in key else User.username_key
-        return await self.db.scalar(select(User).where(column == key))
-
     async def taken(self, username_key: str, email_key: str) -> bool:
         query = select(exists().where(or_(User.username_key == username_key, User.email_key == email_key)))
         return bool(await self.db.scalar(query))
@@ -45,3 +48,12 @@ class UserRepository:
         self.db.add(user)
         await self.db.flush()
         return user
+
+    async def role_names(self, user_id: uuid.UUID) -> tuple[str, ...]:
+        """The user's roles, sorted (as access tokens carry them)."""
+        result = await self.db.scalars(_ROLE_NAMES, {"user_id": user_id})
+        return tuple(sorted(result))
+
+    async def replace_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
+        """Store a re-encoded hash of the same password (a legacy or outdated hash, upgraded at login)."""
+        await self.db.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))

@@ -1,23 +1,38 @@
-"""SQL for login attempts, anomalies and the per-account failure counter (lockout)."""
+"""SQL for login attempts, anomalies and the per-account failure counter (lockout).
+
+The login path runs these on every attempt: Core statements on the tables, built once.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Update, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.models import Anomaly, LoginAttempt, User
+from garrison.db import insert_rows
+from garrison.identity.repository import login_key
+from garrison.models import Anomaly, AuditEvent, LoginAttempt, User, UserStatus
+from garrison.models.base import table
+
+_users = table(User)
+_attempts = table(LoginAttempt)
+_audit_events = table(AuditEvent)
+_INSERT_ANOMALY = insert(table(Anomaly))
 
 
 class LoginAttemptRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def add(self, attempt: LoginAttempt) -> None:
-        self.db.add(attempt)
-        await self.db.flush()
+    async def insert_with_event(self, attempt: dict[str, Any], event: dict[str, Any]) -> None:
+        """Append one attempt and its audit event (rows with every column set), in one statement
+        where the engine allows it."""
+        await insert_rows(self.db, [(_audit_events, event), (_attempts, attempt)])
 
     async def for_user(
         self, user_id: uuid.UUID, *, limit: int, offset: int
@@ -37,9 +52,81 @@ class AnomalyRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def add(self, anomaly: Anomaly) -> None:
-        self.db.add(anomaly)
-        await self.db.flush()
+    async def insert(self, values: dict[str, Any]) -> None:
+        await self.db.execute(_INSERT_ANOMALY, values)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAccount:
+    """The account a login name designates, as the password check needs it."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    password_hash: str | None
+    reserved: bool  # an attempt was counted; False: the account is locked
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAtLogin:
+    """The account's state once a correct password has reset its failure count."""
+
+    username: str
+    organisation_id: uuid.UUID
+    status: UserStatus
+    deleted_at: datetime | None
+    account_expires_at: datetime | None
+    must_change_password: bool
+
+
+_LOCK_OVER = and_(_users.c.locked_until.is_not(None), _users.c.locked_until <= bindparam("now"))
+_ACCOUNT = (_users.c.id, _users.c.organisation_id, _users.c.password_hash)
+
+
+@functools.cache
+def _reserve(column: str) -> Update:
+    return (
+        update(_users)
+        .where(
+            _users.c[column] == bindparam("key"),
+            or_(
+                _LOCK_OVER,
+                and_(_users.c.locked_until.is_(None), _users.c.failed_login_count < bindparam("threshold")),
+            ),
+        )
+        .values(
+            failed_login_count=case((_LOCK_OVER, 1), else_=_users.c.failed_login_count + 1),
+            locked_until=None,
+        )
+        .returning(*_ACCOUNT)
+    )
+
+
+# The condition of SessionService._status_refusal, in SQL: may this account log in now?
+_MAY_LOG_IN = and_(
+    _users.c.status == UserStatus.ACTIVE,
+    _users.c.deleted_at.is_(None),
+    or_(_users.c.account_expires_at.is_(None), _users.c.account_expires_at > bindparam("now")),
+)
+
+
+@functools.cache
+def _succeed(stamp: bool) -> Update:
+    values: dict[str, Any] = {"failed_login_count": 0, "locked_until": None}
+    if stamp:
+        values["last_login_at"] = case((_MAY_LOG_IN, bindparam("now")), else_=_users.c.last_login_at)
+    return (
+        update(_users)
+        .where(_users.c.id == bindparam("user_id"))
+        .values(**values)
+        .returning(
+            _users.c.username,
+            _users.c.organisation_id,
+            _users.c.status,
+            _users.c.deleted_at,
+            _users.c.account_expires_at,
+            _users.c.must_change_password,
+        )
+    )
 
 
 class LockoutRepository:
@@ -48,26 +135,28 @@ class LockoutRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def reserve_attempt(self, user_id: uuid.UUID, now: datetime, threshold: int) -> bool:
-        """Count an attempt before the password is checked; False when the account is locked.
+    async def reserve_attempt(self, login: str, now: datetime, threshold: int) -> LoginAccount | None:
+        """Find the account of a login name and count an attempt before the password is checked.
 
-        Counting first means parallel attempts cannot together exceed the threshold. An expired lock
-        starts a fresh count.
+        ``None`` for an unknown name; ``reserved`` is False when the account is locked. Counting
+        first means parallel attempts cannot together exceed the threshold. An expired lock starts a
+        fresh count.
         """
-        lock_over = and_(User.locked_until.is_not(None), User.locked_until <= now)
-        result = await self.db.execute(
-            update(User)
-            .where(
-                User.id == user_id,
-                or_(lock_over, and_(User.locked_until.is_(None), User.failed_login_count < threshold)),
-            )
-            .values(
-                failed_login_count=case((lock_over, 1), else_=User.failed_login_count + 1),
-                locked_until=None,
-            )
-            .returning(User.failed_login_count)
-        )
-        return result.scalar_one_or_none() is not None
+        column, key = login_key(login)
+        params = {"key": key, "now": now, "threshold": threshold}
+        row = (await self.db.execute(_reserve(column), params)).first()
+        if row is not None:
+            return LoginAccount(row[0], row[1], row[2], reserved=True)
+        row = (await self.db.execute(select(*_ACCOUNT).where(_users.c[column] == key))).first()
+        return None if row is None else LoginAccount(row[0], row[1], row[2], reserved=False)
+
+    async def succeed(self, user_id: uuid.UUID, now: datetime, *, stamp_login: bool) -> AccountAtLogin:
+        """A correct password: the failure count starts again, and (with ``stamp_login``, when the
+        account may log in) ``last_login_at`` is set. The account's state, read in the same statement.
+        """
+        params = {"user_id": user_id, "now": now}
+        row = (await self.db.execute(_succeed(stamp_login), params)).one()
+        return AccountAtLogin(*row)
 
     async def lock_if_exhausted(self, user_id: uuid.UUID, threshold: int, until: datetime) -> bool:
         """After a failed attempt: lock when the count has reached the threshold. True if locked now."""

@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import SYSTEM, Actor, record
-from garrison.models import Anomaly, LoginAttempt
+from garrison.audit.service import SYSTEM, Actor, event_row, record
 from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
 
 
@@ -55,8 +54,7 @@ async def record_attempt(
         ip=client.ip,
         request_id=client.request_id,
     )
-    await record(
-        db,
+    event = event_row(
         actor,
         "auth.login",
         organisation_id=organisation_id,
@@ -68,18 +66,20 @@ async def record_attempt(
         },
         outcome="success" if success else "failure",
     )
-    await LoginAttemptRepository(db).add(
-        LoginAttempt(
-            organisation_id=organisation_id,
-            user_id=user_id,
-            username_tried=username_tried[:320],
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
-            success=success,
-            reason=reason,
-            session_id=session_id,
-            created_at=now,
-        )
+    await LoginAttemptRepository(db).insert_with_event(
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": organisation_id,
+            "user_id": user_id,
+            "username_tried": username_tried[:320],
+            "ip": client.ip,
+            "user_agent": (client.user_agent or "")[:512] or None,
+            "success": success,
+            "reason": reason,
+            "session_id": session_id,
+            "created_at": now,
+        },
+        event,
     )
 
 
@@ -106,14 +106,16 @@ async def raise_anomaly(
         },
         outcome="detected",
     )
-    await AnomalyRepository(db).add(
-        Anomaly(
-            organisation_id=organisation_id,
-            user_id=user_id,
-            session_id=session_id,
-            type=str(kind),
-            severity=SEVERITY[kind],
-            details=details or {},
-            created_at=now,
-        )
+    await AnomalyRepository(db).insert(
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": organisation_id,
+            "user_id": user_id,
+            "session_id": session_id,
+            "type": str(kind),
+            "severity": SEVERITY[kind],
+            "status": "open",
+            "details": details or {},
+            "created_at": now,
+        }
     )

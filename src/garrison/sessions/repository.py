@@ -1,63 +1,219 @@
-"""SQL for sessions and refresh tokens. Rotation and ending are single conditional UPDATEs: atomic."""
+"""SQL for sessions and refresh tokens. Rotation and ending are single conditional UPDATEs: atomic.
+
+Login, refresh and the session check run the statements here many times a second, so those are Core
+statements built once, on the tables: no unit of work, no identity map, no statement building per call.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.models import RefreshToken, Session, User, UserRole
+from garrison.db import insert_rows
+from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
+from garrison.models.base import table
+
+_sessions = table(Session)
+_tokens = table(RefreshToken)
+_users = table(User)
+_roles = table(UserRole)
+
+# A session, its user and the user's roles: one row per role (one row with role NULL if none).
+_STATE_COLUMNS = (
+    _sessions.c.id,
+    _sessions.c.user_id,
+    _sessions.c.organisation_id,
+    _sessions.c.expires_at,
+    _sessions.c.last_seen_at,
+    _sessions.c.ended_at,
+    _sessions.c.end_reason,
+    _users.c.username,
+    _users.c.status,
+    _users.c.deleted_at,
+    _users.c.locked_until,
+    _users.c.account_expires_at,
+    _users.c.must_change_password,
+    _roles.c.role,
+)
+_WITH_USER = _sessions.join(_users, _users.c.id == _sessions.c.user_id).outerjoin(
+    _roles, _roles.c.user_id == _users.c.id
+)
+_STATE = select(*_STATE_COLUMNS).select_from(_WITH_USER).where(_sessions.c.id == bindparam("session_id"))
+_CLAIM = (
+    update(_tokens)
+    .where(_tokens.c.token_hash == bindparam("hash"), _tokens.c.rotated_at.is_(None))
+    .values(rotated_at=bindparam("now"))
+    .returning(_tokens.c.session_id)
+)
+# PostgreSQL runs a data-modifying CTE and the query around it as one statement: one round trip.
+_claimed = _CLAIM.cte("claimed")
+_CLAIM_WITH_STATE = select(*_STATE_COLUMNS).select_from(
+    _claimed.join(_WITH_USER, _sessions.c.id == _claimed.c.session_id)
+)
+_FIND_TOKEN = select(_tokens.c.session_id, _tokens.c.organisation_id).where(
+    _tokens.c.token_hash == bindparam("hash")
+)
+_INSERT_TOKEN = insert(_tokens).values(
+    id=bindparam("token_id"),
+    session_id=bindparam("sid"),
+    organisation_id=bindparam("org"),
+    token_hash=bindparam("hash"),
+    issued_at=bindparam("now"),
+)
+_TOUCH = update(_sessions).where(_sessions.c.id == bindparam("sid")).values(last_seen_at=bindparam("now"))
+_TOUCH_AND_INSERT_TOKEN = _INSERT_TOKEN.add_cte(_TOUCH.cte("touched"))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """What the session check needs of a session and its user, read in one statement."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID
+    expires_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    username: str
+    user_status: UserStatus
+    user_deleted_at: datetime | None
+    locked_until: datetime | None
+    account_expires_at: datetime | None
+    must_change_password: bool
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSession:
+    id: uuid.UUID
+    ip: str | None
+    device_label: str | None
+
+
+def _record(rows: Sequence[Row[*tuple[Any, ...]]]) -> SessionRecord | None:
+    if not rows:
+        return None
+    first = rows[0]
+    return SessionRecord(
+        id=first.id,
+        user_id=first.user_id,
+        organisation_id=first.organisation_id,
+        expires_at=first.expires_at,
+        last_seen_at=first.last_seen_at,
+        ended_at=first.ended_at,
+        end_reason=first.end_reason,
+        username=first.username,
+        user_status=first.status,
+        user_deleted_at=first.deleted_at,
+        locked_until=first.locked_until,
+        account_expires_at=first.account_expires_at,
+        must_change_password=first.must_change_password,
+        roles=tuple(sorted(row.role for row in rows if row.role is not None)),
+    )
 
 
 class SessionRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def get_with_user(self, session_id: uuid.UUID) -> tuple[Session, User, list[str]] | None:
-        row = (
-            await self.db.execute(
-                select(Session, User).join(User, User.id == Session.user_id).where(Session.id == session_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        session, user = row
-        roles = list(await self.db.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
-        return session, user, roles
+    @property
+    def _postgres(self) -> bool:
+        return self.db.get_bind().dialect.name == "postgresql"
+
+    async def get_record(self, session_id: uuid.UUID) -> SessionRecord | None:
+        return _record((await self.db.execute(_STATE, {"session_id": session_id})).all())
 
     async def get_for_user(self, session_id: uuid.UUID, user_id: uuid.UUID) -> Session | None:
         return await self.db.scalar(
             select(Session).where(Session.id == session_id, Session.user_id == user_id)
         )
 
-    async def add(self, session: Session) -> Session:
-        self.db.add(session)
-        await self.db.flush()
-        return session
+    async def insert(
+        self,
+        *,
+        user_id: uuid.UUID,
+        organisation_id: uuid.UUID,
+        now: datetime,
+        expires_at: datetime,
+        ip: str | None,
+        user_agent: str | None,
+        device_label: str | None,
+        refresh_token_hash: str,
+    ) -> uuid.UUID:
+        """Start a session with its first refresh token (one statement where the engine allows it)."""
+        session_id = uuid.uuid4()
+        session = {
+            "id": session_id,
+            "organisation_id": organisation_id,
+            "user_id": user_id,
+            "created_at": now,
+            "last_seen_at": now,
+            "expires_at": expires_at,
+            "ended_at": None,
+            "end_reason": None,
+            "ip": ip,
+            "user_agent": user_agent,
+            "device_label": device_label,
+        }
+        token = {
+            "id": uuid.uuid4(),
+            "session_id": session_id,
+            "organisation_id": organisation_id,
+            "token_hash": refresh_token_hash,
+            "issued_at": now,
+            "rotated_at": None,
+        }
+        await insert_rows(self.db, [(_sessions, session), (_tokens, token)])
+        return session_id
 
-    async def add_refresh_token(self, token: RefreshToken) -> None:
-        self.db.add(token)
-        await self.db.flush()
+    async def insert_refresh_token(
+        self,
+        session_id: uuid.UUID,
+        organisation_id: uuid.UUID,
+        token_hash: str,
+        now: datetime,
+        *,
+        touch_session: bool = False,
+    ) -> None:
+        """Store the session's next refresh token; with ``touch_session``, the session was seen now."""
+        params = {
+            "token_id": uuid.uuid4(),
+            "sid": session_id,
+            "org": organisation_id,
+            "hash": token_hash,
+            "now": now,
+        }
+        if touch_session and self._postgres:
+            await self.db.execute(_TOUCH_AND_INSERT_TOKEN, params)
+            return
+        if touch_session:
+            await self.db.execute(_TOUCH, params)
+        await self.db.execute(_INSERT_TOKEN, params)
 
-    async def claim_refresh_token(self, token_hash: str, now: datetime) -> uuid.UUID | None:
-        """Mark an unused refresh token used; its session id, or None if unknown or already used.
+    async def claim_refresh_token(self, token_hash: str, now: datetime) -> SessionRecord | None:
+        """Mark an unused refresh token used; its session, or None if unknown or already used.
 
         One UPDATE with the "unused" condition in its WHERE clause: of concurrent claims exactly one
         matches a row, on PostgreSQL (row lock, re-check after wait) and SQLite (one writer) alike.
+        On PostgreSQL the session is read in the same statement.
         """
-        result = await self.db.execute(
-            update(RefreshToken)
-            .where(RefreshToken.token_hash == token_hash, RefreshToken.rotated_at.is_(None))
-            .values(rotated_at=now)
-            .returning(RefreshToken.session_id)
-        )
-        return result.scalar_one_or_none()
+        params = {"hash": token_hash, "now": now}
+        if self._postgres:
+            return _record((await self.db.execute(_CLAIM_WITH_STATE, params)).all())
+        session_id = await self.db.scalar(_CLAIM, params)
+        return None if session_id is None else await self.get_record(session_id)
 
-    async def find_refresh_token(self, token_hash: str) -> RefreshToken | None:
-        return await self.db.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    async def find_refresh_token(self, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """The session and organisation ids of a refresh token, used or not."""
+        row = (await self.db.execute(_FIND_TOKEN, {"hash": token_hash})).first()
+        return None if row is None else (row[0], row[1])
 
     async def end(self, session_ids: Sequence[uuid.UUID], now: datetime, reason: str) -> list[uuid.UUID]:
         """End the given sessions that are still active; the ids actually ended."""
@@ -92,16 +248,12 @@ class SessionRepository:
 
     async def active_elsewhere(
         self, user_id: uuid.UUID, now: datetime, ip: str | None, device: str | None, *, limit: int
-    ) -> list[Session]:
+    ) -> list[OtherSession]:
         """Active sessions of the user from another address or device (at most ``limit``)."""
-        different = or_(Session.ip.is_distinct_from(ip), Session.device_label.is_distinct_from(device))
-        result = await self.db.scalars(
-            select(Session)
-            .where(self._active(user_id, now), different)
-            .order_by(Session.created_at.desc())
-            .limit(limit)
+        result = await self.db.execute(
+            _ELSEWHERE, {"user_id": user_id, "now": now, "ip": ip, "device": device, "limit": limit}
         )
-        return list(result)
+        return [OtherSession(*row) for row in result]
 
     async def list_for_user(
         self, user_id: uuid.UUID, *, limit: int, offset: int
@@ -115,3 +267,19 @@ class SessionRepository:
             .offset(offset)
         )
         return list(result), total
+
+
+_ELSEWHERE = (
+    select(_sessions.c.id, _sessions.c.ip, _sessions.c.device_label)
+    .where(
+        _sessions.c.user_id == bindparam("user_id"),
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.expires_at > bindparam("now"),
+        or_(
+            _sessions.c.ip.is_distinct_from(bindparam("ip")),
+            _sessions.c.device_label.is_distinct_from(bindparam("device")),
+        ),
+    )
+    .order_by(_sessions.c.created_at.desc())
+    .limit(bindparam("limit", type_=Integer))
+)

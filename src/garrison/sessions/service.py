@@ -8,7 +8,7 @@ error, and password hashing must happen while no database lock is held.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
@@ -24,9 +24,9 @@ from garrison.keys.service import KeyStore, Signer
 from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, keyed_hash, random_token
 from garrison.kit.useragent import device_label
-from garrison.models import RefreshToken, Session, User, UserStatus
+from garrison.models import Session, UserStatus
 from garrison.security.ratelimit import RateLimiter
-from garrison.security.repository import LockoutRepository
+from garrison.security.repository import AccountAtLogin, LockoutRepository, LoginAccount
 from garrison.security.service import AnomalyType, ClientInfo, raise_anomaly, record_attempt
 from garrison.sessions.errors import InvalidCredentials, InvalidRefreshToken, TooManySessions
 from garrison.sessions.repository import SessionRepository
@@ -80,31 +80,25 @@ class SessionService:
         await self.limiter.hit(settings.rate_limit_login_username, "login-user", login.strip().casefold())
         now = self.clock.now()
         async with self.database.transaction(write=True) as db:
-            user = await UserRepository(db).get_for_login(login)
-            reserved = user is not None and await LockoutRepository(db).reserve_attempt(
-                user.id, now, settings.lockout_threshold
-            )
-        if user is None or not reserved or user.password_hash is None:
+            account = await LockoutRepository(db).reserve_attempt(login, now, settings.lockout_threshold)
+        if account is None or not account.reserved or account.password_hash is None:
             await self.hasher.verify_dummy(password)
-            reason = "unknown_user" if user is None else ("locked" if not reserved else "no_password")
-            await self._failed(login, client, reason, user)
+            if account is None:
+                reason = "unknown_user"
+            else:
+                reason = "locked" if not account.reserved else "no_password"
+            await self._failed(login, client, reason, account)
             raise InvalidCredentials
 
-        ok, upgraded_hash = await self.hasher.verify_and_update(password, user.password_hash)
+        ok, upgraded_hash = await self.hasher.verify_and_update(password, account.password_hash)
         if not ok:
-            await self._failed(login, client, "bad_password", user, count_failure=True)
+            await self._failed(login, client, "bad_password", account, count_failure=True)
             raise InvalidCredentials
 
         # Before the write transaction: a first use may have to create the key in a transaction of its own.
         signer = await self.keys.signer()
         async with self.database.transaction(write=True) as db:
-            current = await UserRepository(db).get(user.id)
-            assert current is not None
-            # The password was right: the failure count starts again (flushed with the login's update).
-            current.failed_login_count, current.locked_until = 0, None
-            outcome = self._status_refusal(current) or await self._open_session(
-                db, signer, current, upgraded_hash, login, client
-            )
+            outcome = await self._open_session(db, signer, account.id, upgraded_hash, login, client)
             if isinstance(outcome, str):
                 await record_attempt(
                     db,
@@ -113,8 +107,8 @@ class SessionService:
                     username_tried=login,
                     success=False,
                     reason=outcome,
-                    user_id=current.id,
-                    organisation_id=current.organisation_id,
+                    user_id=account.id,
+                    organisation_id=account.organisation_id,
                 )
         if outcome == "session_limit":
             raise TooManySessions(
@@ -124,17 +118,24 @@ class SessionService:
             raise InvalidCredentials
         return outcome
 
-    def _status_refusal(self, user: User) -> str | None:
-        if user.deleted_at is not None:
+    def _status_refusal(self, account: AccountAtLogin) -> str | None:
+        # LockoutRepository.succeed stamps last_login_at under the same conditions, in SQL.
+        if account.deleted_at is not None:
             return "deleted"
-        if user.status is UserStatus.BLOCKED:
+        if account.status is UserStatus.BLOCKED:
             return "blocked"
-        if user.account_expires_at is not None and self.clock.now() >= user.account_expires_at:
+        if account.account_expires_at is not None and self.clock.now() >= account.account_expires_at:
             return "expired"
         return None
 
     async def _failed(
-        self, login: str, client: ClientInfo, reason: str, user: User | None, *, count_failure: bool = False
+        self,
+        login: str,
+        client: ClientInfo,
+        reason: str,
+        user: LoginAccount | None,
+        *,
+        count_failure: bool = False,
     ) -> None:
         now = self.clock.now()
         settings = self.settings
@@ -173,33 +174,38 @@ class SessionService:
         self,
         db: AsyncSession,
         signer: Signer,
-        user: User,
+        user_id: uuid.UUID,
         upgraded_hash: str | None,
         login: str,
         client: ClientInfo,
     ) -> TokenPair | str:
-        """Create the session and its tokens; or the reason not to (the concurrent-session limit)."""
+        """Create the session and its tokens; or the reason not to (account state, session limit)."""
         now = self.clock.now()
         settings = self.settings
         sessions = SessionRepository(db)
-        label = device_label(client.user_agent)
         ended: list[uuid.UUID] = []
         limit = settings.max_sessions_per_user
-        if limit:
-            active = await sessions.count_active(user.id, now)
-            if active >= limit:
-                if settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW:
-                    return "session_limit"
-                oldest = await sessions.oldest_active(user.id, now, active - limit + 1)
-                ended = await sessions.end(oldest, now, "session_limit")
+        active = await sessions.count_active(user_id, now) if limit else 0
+        refuse_new = active >= limit and settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW
+        # The password was right: the failure count starts again, whatever else happens.
+        user = await LockoutRepository(db).succeed(user_id, now, stamp_login=not (limit and refuse_new))
+        refusal = self._status_refusal(user)
+        if refusal is not None:
+            return refusal
+        if limit and active >= limit:
+            if refuse_new:
+                return "session_limit"
+            oldest = await sessions.oldest_active(user_id, now, active - limit + 1)
+            ended = await sessions.end(oldest, now, "session_limit")
+        label = device_label(client.user_agent)
         # Only a few other sessions are read, whatever the user's number of sessions.
-        others = await sessions.active_elsewhere(user.id, now, client.ip, label, limit=10)
+        others = await sessions.active_elsewhere(user_id, now, client.ip, label, limit=10)
         if others:
             await raise_anomaly(
                 db,
                 AnomalyType.CONCURRENT_LOGIN,
                 now,
-                user_id=user.id,
+                user_id=user_id,
                 organisation_id=user.organisation_id,
                 details={
                     "ip": client.ip,
@@ -209,20 +215,19 @@ class SessionService:
                     ],
                 },
             )
-        if upgraded_hash is not None:
-            user.password_hash = upgraded_hash  # a legacy (bcrypt) or outdated hash, now argon2id
-        user.last_login_at = now
-        session = await sessions.add(
-            Session(
-                organisation_id=user.organisation_id,
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
-                ip=client.ip,
-                user_agent=(client.user_agent or "")[:512] or None,
-                device_label=label,
-            )
+        users = UserRepository(db)
+        if upgraded_hash is not None:  # a legacy (bcrypt) or outdated hash, now argon2id
+            await users.replace_password_hash(user_id, upgraded_hash)
+        refresh = random_token(REFRESH_PREFIX)
+        session_id = await sessions.insert(
+            user_id=user_id,
+            organisation_id=user.organisation_id,
+            now=now,
+            expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+            device_label=label,
+            refresh_token_hash=self._hash_refresh(refresh),
         )
         await record_attempt(
             db,
@@ -231,36 +236,38 @@ class SessionService:
             username_tried=login,
             success=True,
             reason=None,
-            user_id=user.id,
+            user_id=user_id,
             organisation_id=user.organisation_id,
-            session_id=session.id,
+            session_id=session_id,
         )
         if ended:
             after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
-        return await self._issue(db, signer, session, user, [role.role for role in user.roles])
-
-    async def _issue(
-        self, db: AsyncSession, signer: Signer, session: Session, user: User, roles: list[str]
-    ) -> TokenPair:
-        refresh = random_token(REFRESH_PREFIX)
-        await SessionRepository(db).add_refresh_token(
-            RefreshToken(
-                session_id=session.id,
-                organisation_id=session.organisation_id,
-                token_hash=self._hash_refresh(refresh),
-                issued_at=self.clock.now(),
-            )
+        roles = await users.role_names(user_id)
+        return self._pair(
+            signer, refresh, session_id, user_id, user.organisation_id, roles, user.must_change_password
         )
+
+    def _pair(
+        self,
+        signer: Signer,
+        refresh: str,
+        session_id: uuid.UUID,
+        user_id: uuid.UUID,
+        organisation_id: uuid.UUID,
+        roles: tuple[str, ...],
+        must_change_password: bool,
+    ) -> TokenPair:
+        """The tokens to hand out: a new access token, and the refresh token already stored."""
         access, expires_in = issue_access_token(
             signer,
             self.settings,
             self.clock,
-            user_id=user.id,
-            session_id=session.id,
-            organisation_id=session.organisation_id,
-            roles=tuple(sorted(roles)),
+            user_id=user_id,
+            session_id=session_id,
+            organisation_id=organisation_id,
+            roles=roles,
         )
-        return TokenPair(access, expires_in, refresh, session.id, user.must_change_password)
+        return TokenPair(access, expires_in, refresh, session_id, must_change_password)
 
     # -- refresh -------------------------------------------------------------------------------
 
@@ -275,24 +282,22 @@ class SessionService:
         signer = await self.keys.signer()
         async with self.database.transaction(write=True) as db:
             sessions = SessionRepository(db)
-            session_id = await sessions.claim_refresh_token(token_hash, now)
-            if session_id is None:
+            record = await sessions.claim_refresh_token(token_hash, now)
+            if record is None:
                 failure = await self._unusable_refresh(db, token_hash, client)
             else:
+                session_id = record.id
                 # Raising here rolls the claim back: a limited refresh leaves its token unspent.
                 await self.limiter.hit(
                     self.settings.rate_limit_refresh_session, "refresh-session", str(session_id)
                 )
-                found = await sessions.get_with_user(session_id)
-                assert found is not None  # the token row references the session
-                session, user, roles = found
-                if session.ended_at is not None:
+                if record.ended_at is not None:
                     failure = "session ended"
                 else:
-                    problem = state_of(session, user, roles, self._idle).problem(now)
+                    problem = state_of(record, self._idle).problem(now)
                     if problem in ("session_expired", "session_idle"):
-                        await sessions.end([session.id], now, problem)
-                        after_commit(db, _ended(self.cache, session.id, problem))
+                        await sessions.end([session_id], now, problem)
+                        after_commit(db, _ended(self.cache, session_id, problem))
                         failure = problem
                     elif problem is not None:
                         # The account (not the session) is the obstacle, perhaps only for a while
@@ -300,9 +305,24 @@ class SessionService:
                         await db.rollback()
                         failure = problem
                     else:
-                        session.last_seen_at = now
-                        pair = await self._issue(db, signer, session, user, roles)
-                        state = state_of(session, user, roles, self._idle)
+                        refresh = random_token(REFRESH_PREFIX)
+                        await sessions.insert_refresh_token(
+                            session_id,
+                            record.organisation_id,
+                            self._hash_refresh(refresh),
+                            now,
+                            touch_session=True,
+                        )
+                        pair = self._pair(
+                            signer,
+                            refresh,
+                            session_id,
+                            record.user_id,
+                            record.organisation_id,
+                            record.roles,
+                            record.must_change_password,
+                        )
+                        state = state_of(replace(record, last_seen_at=now), self._idle)
                         after_commit(db, lambda: self.cache.changed([state]))
         if pair is None:
             log.info("refresh_refused", reason=failure, ip=client.ip)
@@ -314,27 +334,28 @@ class SessionService:
         return pair
 
     async def _unusable_refresh(self, db: AsyncSession, token_hash: str, client: ClientInfo) -> str:
-        known = await SessionRepository(db).find_refresh_token(token_hash)
+        sessions = SessionRepository(db)
+        known = await sessions.find_refresh_token(token_hash)
         if known is None:
             return "unknown"
+        session_id, organisation_id = known
         now = self.clock.now()
-        ended = await SessionRepository(db).end([known.session_id], now, "refresh_token_reuse")
-        found = await SessionRepository(db).get_with_user(known.session_id)
-        user_id = found[1].id if found else None
+        ended = await sessions.end([session_id], now, "refresh_token_reuse")
+        record = await sessions.get_record(session_id)
         await raise_anomaly(
             db,
             AnomalyType.REFRESH_TOKEN_REUSE,
             now,
-            user_id=user_id,
-            organisation_id=known.organisation_id,
-            session_id=known.session_id,
+            user_id=record.user_id if record else None,
+            organisation_id=organisation_id,
+            session_id=session_id,
             details={
                 "ip": client.ip,
                 "device": device_label(client.user_agent),
                 "session_revoked": bool(ended),
             },
         )
-        after_commit(db, _ended(self.cache, known.session_id, "refresh_token_reuse"))
+        after_commit(db, _ended(self.cache, session_id, "refresh_token_reuse"))
         return "reused"
 
     # -- ending sessions -----------------------------------------------------------------------
@@ -403,9 +424,9 @@ class SessionService:
             sessions = SessionRepository(db)
             states: list[SessionState] = []
             for sid in await sessions.active_ids(user_id):
-                found = await sessions.get_with_user(sid)
-                if found is not None:
-                    states.append(state_of(found[0], found[1], found[2], self._idle))
+                record = await sessions.get_record(sid)
+                if record is not None:
+                    states.append(state_of(record, self._idle))
         await self.cache.changed(states)
 
 

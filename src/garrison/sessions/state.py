@@ -28,8 +28,8 @@ import structlog
 from garrison.cache import FINAL, Cache
 from garrison.config import Settings
 from garrison.db import Database
-from garrison.models import Session, User, UserStatus
-from garrison.sessions.repository import SessionRepository
+from garrison.models import UserStatus
+from garrison.sessions.repository import SessionRecord, SessionRepository
 
 INVALIDATION_CHANNEL = "session-invalidations"
 log = structlog.get_logger("garrison.sessions")
@@ -109,19 +109,19 @@ class SessionState:
         )
 
 
-def state_of(session: Session, user: User, roles: Iterable[str], idle_timeout: timedelta) -> SessionState:
+def state_of(record: SessionRecord, idle_timeout: timedelta) -> SessionState:
     return SessionState(
-        session_id=session.id,
-        user_id=user.id,
-        organisation_id=session.organisation_id,
-        username=user.username,
-        roles=tuple(sorted(roles)),
-        expires_at=session.expires_at,
-        idle_expires_at=session.last_seen_at + idle_timeout,
-        blocked=user.status is UserStatus.BLOCKED or user.deleted_at is not None,
-        locked_until=user.locked_until,
-        account_expires_at=user.account_expires_at,
-        must_change_password=user.must_change_password,
+        session_id=record.id,
+        user_id=record.user_id,
+        organisation_id=record.organisation_id,
+        username=record.username,
+        roles=record.roles,
+        expires_at=record.expires_at,
+        idle_expires_at=record.last_seen_at + idle_timeout,
+        blocked=record.user_status is UserStatus.BLOCKED or record.user_deleted_at is not None,
+        locked_until=record.locked_until,
+        account_expires_at=record.account_expires_at,
+        must_change_password=record.must_change_password,
     )
 
 
@@ -216,13 +216,12 @@ class SessionCache:
 
     async def _load(self, session_id: uuid.UUID) -> Lookup:
         async with self._database.sessions() as db:
-            found = await SessionRepository(db).get_with_user(session_id)
-        if found is None:
+            record = await SessionRepository(db).get_record(session_id)
+        if record is None:
             return "unknown"
-        session, user, roles = found
-        if session.ended_at is not None:
-            return session.end_reason or "ended"
-        return state_of(session, user, roles, self._idle)
+        if record.ended_at is not None:
+            return record.end_reason or "ended"
+        return state_of(record, self._idle)
 
     async def _write(self, session_id: uuid.UUID, value: Lookup) -> None:
         if isinstance(value, str):
