@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, event, insert, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from garrison.config import Settings
@@ -121,13 +122,52 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         connect_args={"timeout": settings.db_connect_timeout},
     )
+    event.listen(engine.sync_engine.pool, "checkout", _discard_if_closed)
+    return engine
+
+
+def _discard_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Replace a pooled connection the server has closed (restart, terminated backend) at checkout.
+
+    asyncpg sees the server's close as soon as the event loop reads the socket, so this check costs no
+    round trip, unlike ``pool_pre_ping`` (which on asyncpg sends BEGIN, a query and ROLLBACK). Raising
+    DisconnectionError here makes the pool discard the connection and check out another (SQLAlchemy's
+    documented custom pessimistic disconnect handling). A close not seen yet surfaces at BEGIN, which
+    :meth:`Database.transaction` retries.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
+async def _begin(session: AsyncSession) -> None:
+    """Send BEGIN now, on a live connection: retried once on another connection if this one is dead.
+
+    Retrying is safe because nothing has been done yet. asyncpg would otherwise send BEGIN just before
+    the first statement, where a dead connection fails a transaction that cannot be replayed. Starting
+    the driver's transaction early costs no extra round trip: it is the BEGIN the transaction needs.
+    """
+    for attempt in (1, 2):
+        connection = await session.connection()
+        adapted = (await connection.get_raw_connection()).dbapi_connection
+        start = getattr(adapted, "_start_transaction", None)
+        if start is None or getattr(adapted, "_transaction", None) is not None:
+            return
+        try:
+            await start()
+            return
+        except Exception:
+            driver = getattr(adapted, "driver_connection", None)
+            if attempt == 2 or driver is None or not driver.is_closed():
+                raise
+            await connection.invalidate()
+            await session.rollback()
 
 
 class Database:
@@ -135,6 +175,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
+        self._postgres = self.engine.dialect.name == "postgresql"
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._writer_sessions = async_sessionmaker(
             self.engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
@@ -153,6 +194,8 @@ class Database:
         """
         factory = self._writer_sessions if write else self.sessions
         async with factory() as session:
+            if self._postgres:
+                await _begin(session)
             try:
                 yield session
                 await session.commit()
