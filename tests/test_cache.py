@@ -105,3 +105,22 @@ async def test_final_values_cannot_be_overwritten_by_set_unless_final(cache: Cac
     assert not await cache.set_unless_final("s", b"stale-active", ttl=60)
     assert await cache.get("s") == FINAL + b"ended"
     assert await cache.set_unless_final("fresh", b"x", ttl=60)
+
+
+async def test_write_states_writes_final_values_keeps_them_and_publishes(cache: Cache) -> None:
+    await cache.set("ended", FINAL + b"revoked", ttl=60)
+    async with cache.subscribe("events") as messages:
+        iterator = aiter(messages)
+        receiving = asyncio.ensure_future(anext(iterator))
+        await asyncio.sleep(0.05)
+        await cache.write_states(
+            [("ended", b"stale-active", 60), ("a", b"active", 60), ("b", FINAL + b"logout", 60)],
+            "events",
+            b"ended,a,b",
+        )
+        assert await asyncio.wait_for(receiving, timeout=5) == b"ended,a,b"
+    assert await cache.get("ended") == FINAL + b"revoked"
+    assert await cache.get("a") == b"active"
+    assert await cache.get("b") == FINAL + b"logout"
+    await cache.write_states([("b", b"active-again", 60)], "", b"")
+    assert await cache.get("b") == FINAL + b"logout"

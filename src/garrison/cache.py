@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
@@ -29,6 +29,26 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
+# KEYS: the keys; ARGV: the final marker, then value and TTL (ms) of each key, then channel and message
+# (an empty channel: publish nothing). A final value is always written, any other unless the key is final.
+_WRITE_STATES = """
+local final = ARGV[1]
+for i, key in ipairs(KEYS) do
+  local value = ARGV[2 * i]
+  local write = string.sub(value, 1, 1) == final
+  if not write then
+    local current = redis.call('GET', key)
+    write = not (current and string.sub(current, 1, 1) == final)
+  end
+  if write then redis.call('SET', key, value, 'PX', ARGV[2 * i + 1]) end
+end
+local channel = ARGV[2 * #KEYS + 2]
+if channel ~= '' then redis.call('PUBLISH', channel, ARGV[2 * #KEYS + 3]) end
+return #KEYS
+"""
+
+Entry = tuple[str, bytes, float]  # key, value, TTL in seconds
+
 
 class Cache(Protocol):
     """What every cache backend offers. Keys are strings, values bytes, TTLs in seconds."""
@@ -46,6 +66,14 @@ class Cache(Protocol):
 
         Final values record facts that never change back, like an ended session: a writer holding an
         older reading can then never overwrite them, whatever the order of writes.
+        """
+        ...
+
+    async def write_states(self, entries: Sequence[Entry], channel: str, message: bytes) -> None:
+        """Write each entry, then publish ``message`` on ``channel`` (unless ``channel`` is empty).
+
+        A final value is always written; any other as by :meth:`set_unless_final`. On Redis this is
+        one script: one round trip, and no reader sees the message before the values.
         """
         ...
 
@@ -109,6 +137,15 @@ class MemoryCache:
         self._store(key, value, self._clock() + ttl)
         return True
 
+    async def write_states(self, entries: Sequence[Entry], channel: str, message: bytes) -> None:
+        for key, value, ttl in entries:
+            if value.startswith(FINAL):
+                await self.set(key, value, ttl)
+            else:
+                await self.set_unless_final(key, value, ttl)
+        if channel:
+            await self.publish(channel, message)
+
     async def incr(self, key: str, ttl: float) -> int:
         entry = self._live(key)
         expires: float | None
@@ -155,6 +192,7 @@ class RedisCache:
         )
         self._prefix = prefix
         self._set_unless_final = self._redis.register_script(_SET_UNLESS_FINAL)
+        self._write_states = self._redis.register_script(_WRITE_STATES)
 
     def _key(self, key: str) -> str:
         return self._prefix + key
@@ -177,6 +215,13 @@ class RedisCache:
             keys=[self._key(key)], args=[value, max(1, int(ttl * 1000)), FINAL]
         )
         return bool(done)
+
+    async def write_states(self, entries: Sequence[Entry], channel: str, message: bytes) -> None:
+        args: list[bytes | str | int] = [FINAL]
+        for _key, value, ttl in entries:
+            args += [value, max(1, int(ttl * 1000))]
+        args += [self._key(channel) if channel else "", message]
+        await self._write_states(keys=[self._key(key) for key, _, _ in entries], args=args)
 
     async def incr(self, key: str, ttl: float) -> int:
         name = self._key(key)

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 import structlog
 
-from garrison.cache import FINAL, Cache
+from garrison.cache import FINAL, Cache, Entry
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.models import UserStatus
@@ -223,6 +223,11 @@ class SessionCache:
             return record.end_reason or "ended"
         return state_of(record, self._idle)
 
+    def _entry(self, session_id: uuid.UUID, value: Lookup) -> Entry:
+        if isinstance(value, str):
+            return self._key(session_id), FINAL + value.encode(), self._final_ttl
+        return self._key(session_id), value.encode(), self._ttl * 10
+
     async def _write(self, session_id: uuid.UUID, value: Lookup) -> None:
         if isinstance(value, str):
             await self._cache.set(self._key(session_id), FINAL + value.encode(), ttl=self._final_ttl)
@@ -241,8 +246,11 @@ class SessionCache:
         if not values or self.mode is CacheMode.DATABASE:
             return
         self._generation += 1
-        for session_id, value in values.items():
+        for session_id in values:
             self._local.pop(session_id, None)
-            await self._write(session_id, value)
-        if self.mode is CacheMode.REDIS:
-            await self._cache.publish(INVALIDATION_CHANNEL, ",".join(str(s) for s in values).encode())
+        # The values and the invalidation message together: one round trip to Redis.
+        await self._cache.write_states(
+            [self._entry(session_id, value) for session_id, value in values.items()],
+            INVALIDATION_CHANNEL if self.mode is CacheMode.REDIS else "",
+            ",".join(str(s) for s in values).encode(),
+        )
