@@ -15,7 +15,7 @@ from sqlalchemy import select
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
-from garrison.models import LoginAttempt, User
+from garrison.models import BuiltinRole, LoginAttempt, User
 from tests.conftest import Accounts, bearer
 
 PASSWORD = "a long and unusual passphrase"
@@ -198,3 +198,10 @@ async def test_a_changed_secret_key_retires_undecryptable_keys(
             fresh = await Accounts(application, http).login("jack")
             assert (await http.get("/api/v1/auth/session", headers=bearer(fresh))).status_code == 200
             assert (await http.get("/api/v1/auth/session", headers=bearer(old))).status_code == 401
+
+
+async def test_the_access_token_carries_every_role_sorted_or_none(accounts: Accounts) -> None:
+    await accounts.create(username="olga", roles=(BuiltinRole.USER, BuiltinRole.ORG_ADMIN))
+    await accounts.create(username="nemo", roles=())
+    assert jwt_parts((await accounts.login("olga"))["access_token"])[1]["roles"] == ["org_admin", "user"]
+    assert jwt_parts((await accounts.login("nemo"))["access_token"])[1]["roles"] == []

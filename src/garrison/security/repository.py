@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.db import insert_rows
 from garrison.identity.repository import login_key
-from garrison.models import Anomaly, AuditEvent, LoginAttempt, User, UserStatus
+from garrison.models import Anomaly, AuditEvent, LoginAttempt, User, UserRole, UserStatus
 from garrison.models.base import table
 
 _users = table(User)
+_roles = table(UserRole)
 _attempts = table(LoginAttempt)
 _audit_events = table(AuditEvent)
 _INSERT_ANOMALY = insert(table(Anomaly))
@@ -76,6 +77,7 @@ class AccountAtLogin:
     deleted_at: datetime | None
     account_expires_at: datetime | None
     must_change_password: bool
+    roles: tuple[str, ...] | None  # sorted; None where not read with the rest (SQLite)
 
 
 _LOCK_OVER = and_(_users.c.locked_until.is_not(None), _users.c.locked_until <= bindparam("now"))
@@ -109,11 +111,16 @@ _MAY_LOG_IN = and_(
 )
 
 
+# PostgreSQL returns the user's roles with the rest of the row (an array, NULL if none).
+_ROLE_ARRAY = select(func.array_agg(_roles.c.role)).where(_roles.c.user_id == _users.c.id).scalar_subquery()
+
+
 @functools.cache
-def _succeed(stamp: bool) -> Update:
+def _succeed(stamp: bool, with_roles: bool) -> Update:
     values: dict[str, Any] = {"failed_login_count": 0, "locked_until": None}
     if stamp:
         values["last_login_at"] = case((_MAY_LOG_IN, bindparam("now")), else_=_users.c.last_login_at)
+    roles = (_ROLE_ARRAY,) if with_roles else ()
     return (
         update(_users)
         .where(_users.c.id == bindparam("user_id"))
@@ -125,6 +132,7 @@ def _succeed(stamp: bool) -> Update:
             _users.c.deleted_at,
             _users.c.account_expires_at,
             _users.c.must_change_password,
+            *roles,
         )
     )
 
@@ -152,11 +160,22 @@ class LockoutRepository:
 
     async def succeed(self, user_id: uuid.UUID, now: datetime, *, stamp_login: bool) -> AccountAtLogin:
         """A correct password: the failure count starts again, and (with ``stamp_login``, when the
-        account may log in) ``last_login_at`` is set. The account's state, read in the same statement.
+        account may log in) ``last_login_at`` is set. The account's state, read in the same statement
+        (on PostgreSQL with its roles).
         """
         params = {"user_id": user_id, "now": now}
-        row = (await self.db.execute(_succeed(stamp_login), params)).one()
-        return AccountAtLogin(*row)
+        with_roles = self.db.get_bind().dialect.name == "postgresql"
+        row = (await self.db.execute(_succeed(stamp_login, with_roles), params)).one()
+        username, organisation_id, status, deleted_at, account_expires_at, must_change = row[:6]
+        return AccountAtLogin(
+            username,
+            organisation_id,
+            status,
+            deleted_at,
+            account_expires_at,
+            must_change,
+            roles=tuple(sorted(row[6] or ())) if with_roles else None,
+        )
 
     async def lock_if_exhausted(self, user_id: uuid.UUID, threshold: int, until: datetime) -> bool:
         """After a failed attempt: lock when the count has reached the threshold. True if locked now."""

@@ -242,7 +242,7 @@ class SessionService:
         )
         if ended:
             after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
-        roles = await users.role_names(user_id)
+        roles = user.roles if user.roles is not None else await users.role_names(user_id)
         return self._pair(
             signer, refresh, session_id, user_id, user.organisation_id, roles, user.must_change_password
         )
