@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from garrison.models import User, UserRole
 from garrison.models.base import table
@@ -26,10 +26,9 @@ class UserRepository:
         self.db = db
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        result = await self.db.execute(
-            select(User).where(User.id == user_id).options(selectinload(User.roles))
-        )
-        return result.scalar_one_or_none()
+        """The user with its roles, in one statement (a join: a user has few roles)."""
+        result = await self.db.execute(select(User).where(User.id == user_id).options(joinedload(User.roles)))
+        return result.unique().scalar_one_or_none()
 
     async def get_by_username_key(self, username_key: str) -> User | None:
         result = await self.db.execute(
