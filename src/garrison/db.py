@@ -184,6 +184,27 @@ class Database:
             expire_on_commit=False,
             autoflush=True,
         )
+        self._autocommit_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for work that is one statement, atomic by itself (e.g. a conditional UPDATE).
+
+        On PostgreSQL each statement runs in autocommit, its own transaction: no BEGIN and COMMIT
+        round trips. So a second statement would not be atomic with the first: use
+        :meth:`transaction` for anything more. Elsewhere (SQLite) this is a write transaction.
+        A connection the server closed is replaced at checkout, but a statement that fails on a
+        connection lost meanwhile is not retried: it may have been carried out.
+        """
+        if not self._postgres:
+            async with self.transaction(write=True) as session:
+                yield session
+            return
+        async with self._autocommit_sessions() as session:
+            yield session
+            await session.commit()  # in autocommit, only SQLAlchemy's bookkeeping
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:

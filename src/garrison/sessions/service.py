@@ -79,7 +79,8 @@ class SessionService:
         await self.limiter.hit(settings.rate_limit_login_ip, "login-ip", client.ip or "unknown")
         await self.limiter.hit(settings.rate_limit_login_username, "login-user", login.strip().casefold())
         now = self.clock.now()
-        async with self.database.transaction(write=True) as db:
+        # One conditional UPDATE (a SELECT after it only reads a locked account): no transaction needed.
+        async with self.database.statement() as db:
             account = await LockoutRepository(db).reserve_attempt(login, now, settings.lockout_threshold)
         if account is None or not account.reserved or account.password_hash is None:
             await self.hasher.verify_dummy(password)
@@ -158,7 +159,8 @@ class SessionService:
                         },
                     )
                     after_commit(db, lambda: self._refresh_user_states(user.id))
-        async with self.database.transaction(write=True) as db:
+        # The attempt and its audit event: one INSERT on PostgreSQL, a transaction elsewhere.
+        async with self.database.statement() as db:
             await record_attempt(
                 db,
                 client,
