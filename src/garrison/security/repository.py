@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.models import Anomaly, LoginAttempt, User
+from garrison.models import Anomaly, LoginAttempt, LoginRollup, User
+from garrison.security.rollups import RollupRow
 
 
 class LoginAttemptRepository:
@@ -31,6 +34,31 @@ class LoginAttemptRepository:
             .offset(offset)
         )
         return list(rows), total
+
+
+class LoginRollupRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def add(self, rows: Sequence[RollupRow]) -> None:
+        """Add ``rows`` to the rollups in one upsert: counts add up, activity bits are OR-ed."""
+        dialect = self.db.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(LoginRollup).values([row.columns() for row in rows])
+        new = statement.excluded
+        row = LoginRollup
+        statement = statement.on_conflict_do_update(
+            index_elements=[row.kind, row.period, row.organisation_id, row.user_id],
+            set_={
+                "success": row.success + new.success,
+                "failure": row.failure + new.failure,
+                **{
+                    name: getattr(row, name).bitwise_or(new[name])
+                    for name in ("head0", "head1", "head2", "days", "tail0", "tail1", "tail2")
+                },
+            },
+        )
+        await self.db.execute(statement)
 
 
 class AnomalyRepository:

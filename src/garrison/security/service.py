@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.audit.service import SYSTEM, Actor, record
 from garrison.models import Anomaly, LoginAttempt
-from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
+from garrison.security.repository import AnomalyRepository, LoginAttemptRepository, LoginRollupRepository
+from garrison.security.rollups import rows_for_attempt
 
 
 class AnomalyType(StrEnum):
@@ -80,6 +81,9 @@ async def record_attempt(
             session_id=session_id,
             created_at=now,
         )
+    )
+    await LoginRollupRepository(db).add(
+        rows_for_attempt(organisation_id=organisation_id, user_id=user_id, success=success, at=now)
     )
 
 
