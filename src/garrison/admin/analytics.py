@@ -2,9 +2,9 @@
 
 Daily, weekly and monthly series and the heatmap read the login rollups (``security.rollups``):
 counts are sums of quarter hours grouped by local day or hour, with the zone's UTC offsets (from
-``zoneinfo``, DST included) applied in SQL; distinct users per day are counted over the covering time
-index, one range per bucket, and per week or month from one activity row per user. The minutes at
-either end of a range that do not fill a quarter hour are read from the attempts themselves.
+``zoneinfo``, DST included) applied in SQL; distinct users are the users' activity rows whose bits
+meet the bucket. A bucket cut by the ends of the range is counted over the covering time index
+instead, and the minutes at either end that do not fill a quarter hour are read from the attempts.
 
 Hourly series, a user's own series, and zones whose offsets are not whole quarter hours (only
 historical local mean times) aggregate the attempts directly: PostgreSQL converts time zones itself
@@ -16,22 +16,41 @@ so charts get a continuous series.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Integer,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from garrison.admin.repository import session_state
 from garrison.authz.deps import Admin
 from garrison.db import BUCKET_FORMAT, truncate
 from garrison.errors import ValidationFailed
 from garrison.models import LoginAttempt, LoginRollup, Session
+from garrison.models.base import UTCDateTime
+from garrison.models.security import ACTIVITY_WORDS
 from garrison.security.rollups import (
     EPOCH,
     QUARTER,
@@ -92,7 +111,6 @@ def zone(name: str) -> ZoneInfo:
 Range = tuple[datetime, datetime]
 Counts = dict[str, list[int]]  # bucket key -> [success, failure, distinct users]
 LOCAL_EPOCH = EPOCH.replace(tzinfo=None)
-RANGES_PER_QUERY = 400  # scalar subqueries in one SELECT; both engines allow many more columns
 OFFSET_PROBE = 6 * 3600  # seconds; no zone changes its offset twice within this
 QUARTER_SECONDS = int(QUARTER.total_seconds())
 
@@ -235,55 +253,113 @@ async def _rollup_days(
     return [(int(d), int(ok or 0), int(ko or 0)) for d, ok, ko in (await db.execute(query)).all()]
 
 
+def _values(
+    db: AsyncSession, name: str, columns: Sequence[tuple[str, TypeEngine[Any]]], rows: Sequence[Sequence[Any]]
+) -> tuple[str, list[BindParameter[Any]]]:
+    """``name(columns) AS (VALUES ...)`` for a WITH clause, as text: SQLAlchemy would compile a VALUES
+    construct of a few hundred rows afresh on every call, at a cost of its own."""
+    postgres = db.get_bind().dialect.name == "postgresql"
+    casts = [
+        "bigint"
+        if isinstance(type_, BigInteger)
+        else "integer"
+        if isinstance(type_, Integer)
+        else ("timestamptz" if postgres else None)
+        for _, type_ in columns
+    ]
+    params: list[BindParameter[Any]] = []
+    tuples = []
+    for number, row in enumerate(rows):
+        cells = []
+        for (column, type_), cast, value in zip(columns, casts, row, strict=True):
+            key = f"{name}_{column}_{number}"
+            params.append(bindparam(key, value, type_=type_))
+            cells.append(f"CAST(:{key} AS {cast})" if cast else f":{key}")
+        tuples.append(f"({', '.join(cells)})")
+    names = ", ".join(column for column, _ in columns)
+    return f"{name}({names}) AS (VALUES {', '.join(tuples)})", params
+
+
+async def _no_jit(db: AsyncSession) -> None:
+    if db.get_bind().dialect.name == "postgresql":
+        # A few hundred cheap index scans add up to a cost that would have PostgreSQL JIT-compile the
+        # query, which takes longer than running it.
+        await db.execute(text("SET LOCAL jit = off"))
+
+
+def _organisation_clause(
+    alias: str, organisation_id: uuid.UUID | None
+) -> tuple[str, list[BindParameter[Any]]]:
+    if organisation_id is None:
+        return "", []
+    return f" AND {alias}.organisation_id = :organisation", [
+        bindparam("organisation", organisation_id, type_=Uuid())
+    ]
+
+
 async def _distinct_in_ranges(
-    db: AsyncSession, ranges: Sequence[Range], organisation_id: uuid.UUID | None
-) -> list[int]:
-    """Distinct users with a successful login in each range: one index range scan per range."""
-    counts: list[int] = []
-    for offset in range(0, len(ranges), RANGES_PER_QUERY):
-        columns = []
-        for low, high in ranges[offset : offset + RANGES_PER_QUERY]:
-            query = select(func.count(distinct(LoginAttempt.user_id))).where(
-                LoginAttempt.success.is_(True), LoginAttempt.created_at >= low, LoginAttempt.created_at < high
-            )
-            if organisation_id is not None:
-                query = query.where(LoginAttempt.organisation_id == organisation_id)
-            columns.append(query.scalar_subquery())
-        row = (await db.execute(select(*columns))).one()
-        counts.extend(int(value or 0) for value in row)
-    return counts
+    db: AsyncSession, ranges: Sequence[tuple[int, Range]], organisation_id: uuid.UUID | None
+) -> dict[int, int]:
+    """Distinct users with a successful login per (bucket, [low, high)): one range scan of the
+    covering time index each."""
+    if not ranges:
+        return {}
+    columns: list[tuple[str, TypeEngine[Any]]] = [
+        ("i", Integer()),
+        ("low", UTCDateTime()),
+        ("high", UTCDateTime()),
+    ]
+    wanted, params = _values(db, "wanted", columns, [(index, low, high) for index, (low, high) in ranges])
+    scope, scope_params = _organisation_clause("a", organisation_id)
+    query = text(
+        f"WITH {wanted} "  # noqa: S608 (names are constants; every value is bound)
+        "SELECT wanted.i, (SELECT count(DISTINCT a.user_id) FROM login_attempts AS a"
+        " WHERE a.success = :yes AND a.created_at >= wanted.low AND a.created_at < wanted.high"
+        f"{scope}) FROM wanted"
+    ).bindparams(*params, *scope_params, bindparam("yes", True, type_=Boolean()))
+    await _no_jit(db)
+    return {int(index): int(count or 0) for index, count in (await db.execute(query)).all()}
 
 
-def _hits(masks: ActivityMasks) -> ColumnElement[bool]:
-    words = {
-        **dict(zip(("head0", "head1", "head2"), to_words(masks.head, 3), strict=True)),
-        "days": to_words(masks.days, 1)[0],
-        **dict(zip(("tail0", "tail1", "tail2"), to_words(masks.tail, 3), strict=True)),
-    }
-    return or_(*(getattr(LoginRollup, name).bitwise_and(word) != 0 for name, word in words.items() if word))
-
-
-async def _distinct_from_activity(
+async def _active_in_periods(
     db: AsyncSession,
     kind: Kind,
-    wanted: Sequence[tuple[int, ActivityMasks]],
+    periods: Sequence[tuple[int, int, ActivityMasks]],
     organisation_id: uuid.UUID | None,
 ) -> dict[int, int]:
-    """Distinct users per period start: the users whose row has a bit in the bucket's quarters."""
-    by_masks: dict[ActivityMasks, list[int]] = defaultdict(list)
-    for period, masks in wanted:
-        by_masks[masks].append(period)
-    query = (
-        select(LoginRollup.period, func.count(distinct(LoginRollup.user_id)))
-        .where(
-            LoginRollup.kind == kind,
-            or_(*(and_(LoginRollup.period.in_(periods), _hits(m)) for m, periods in by_masks.items())),
-        )
-        .group_by(LoginRollup.period)
+    """Users active per (bucket, period start, masks): the period's activity rows, one per user, with a
+    bit in the bucket's quarters."""
+    if not periods:
+        return {}
+    # Buckets share a few sets of masks (they change with DST and the length of a month).
+    mask_ids: dict[ActivityMasks, int] = {}
+    for _, _, masks in periods:
+        mask_ids.setdefault(masks, len(mask_ids))
+    mask_columns: list[tuple[str, TypeEngine[Any]]] = [("m", Integer())]
+    mask_columns += [(name, BigInteger()) for name in ACTIVITY_WORDS]
+    mask_table, mask_params = _values(
+        db,
+        "masks",
+        mask_columns,
+        [
+            (number, *to_words(masks.head, 3), *to_words(masks.days, 1), *to_words(masks.tail, 3))
+            for masks, number in mask_ids.items()
+        ],
     )
-    if organisation_id is not None:
-        query = query.where(LoginRollup.organisation_id == organisation_id)
-    return {int(period): int(users) for period, users in (await db.execute(query)).all()}
+    columns: list[tuple[str, TypeEngine[Any]]] = [("i", Integer()), ("period", Integer()), ("m", Integer())]
+    wanted, params = _values(
+        db, "wanted", columns, [(index, period, mask_ids[masks]) for index, period, masks in periods]
+    )
+    scope, scope_params = _organisation_clause("r", organisation_id)
+    hits = " OR ".join(f"(r.{name} & masks.{name}) <> 0" for name in ACTIVITY_WORDS)
+    query = text(
+        f"WITH {mask_table}, {wanted} "  # noqa: S608 (names are constants; every value is bound)
+        "SELECT wanted.i, (SELECT count(*) FROM login_rollups AS r"
+        f" WHERE r.kind = :kind AND r.period = wanted.period{scope} AND ({hits}))"
+        " FROM wanted JOIN masks ON masks.m = wanted.m"
+    ).bindparams(*mask_params, *params, *scope_params, bindparam("kind", str(kind), type_=String()))
+    await _no_jit(db)
+    return {int(index): int(count or 0) for index, count in (await db.execute(query)).all()}
 
 
 async def _rollup_buckets(
@@ -318,27 +394,24 @@ async def _rollup_buckets(
             counts[0] += ok
             counts[1] += failed
 
-    # Distinct users: a week's or month's activity rows where they answer, else the time index.
+    # Distinct users: the activity rows where they answer, else the time index.
     ranges = [(max(a.astimezone(UTC), start), min(b.astimezone(UTC), end)) for a, b in pairwise(starts)]
     keys = [cursor.strftime(BUCKET_FORMAT) for cursor in starts[:-1]]
-    kind = {Interval.WEEK: Kind.WEEK, Interval.MONTH: Kind.MONTH}.get(unit)
-    from_rows: dict[int, tuple[int, ActivityMasks]] = {}  # bucket -> (period start, masks)
+    kind = {Interval.DAY: Kind.DAY, Interval.WEEK: Kind.WEEK, Interval.MONTH: Kind.MONTH}.get(unit)
+    from_rows: list[tuple[int, int, ActivityMasks]] = []
+    from_index: list[tuple[int, Range]] = []
     for index, (cursor, (a, b)) in enumerate(zip(starts, ranges, strict=False)):
-        if kind is None or (a - EPOCH) % QUARTER or (b - EPOCH) % QUARTER:
-            continue
         period = (day_number(cursor.date()), day_number(_next(cursor, unit).date()))
-        masks = activity_masks(period, quarter_of(a), quarter_of(b))
-        if masks is not None:
-            from_rows[index] = (period[0], masks)
-    from_index = [index for index in range(len(ranges)) if index not in from_rows]
-    users = [0] * len(ranges)
-    counted = await _distinct_in_ranges(db, [ranges[index] for index in from_index], organisation_id)
-    for index, count in zip(from_index, counted, strict=True):
-        users[index] = count
-    if from_rows and kind is not None:
-        active = await _distinct_from_activity(db, kind, list(from_rows.values()), organisation_id)
-        for index, (period_start, _) in from_rows.items():
-            users[index] = active.get(period_start, 0)
+        aligned = not (a - EPOCH) % QUARTER and not (b - EPOCH) % QUARTER
+        masks = activity_masks(period, quarter_of(a), quarter_of(b)) if aligned else None
+        if kind is not None and masks is not None:
+            from_rows.append((index, period[0], masks))
+        else:
+            from_index.append((index, (a, b)))
+    counted = await _distinct_in_ranges(db, from_index, organisation_id)
+    if kind is not None:
+        counted |= await _active_in_periods(db, kind, from_rows, organisation_id)
+    users = [counted.get(index, 0) for index in range(len(keys))]
     for key, count in zip(keys, users, strict=True):
         if count:
             found.setdefault(key, [0, 0, 0])[2] = count

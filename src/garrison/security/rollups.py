@@ -7,12 +7,14 @@ Two kinds of row:
   Every time zone in use is a whole number of quarter hours from UTC and changes its offset on a
   quarter hour (Asia/Kolkata +05:30, Asia/Kathmandu +05:45, Australia/Lord_Howe's half-hour DST), so a
   local hour, day, week or month is an exact sum of quarter hours.
-* ``week`` and ``month``: per organisation, user and UTC calendar week (from Monday) or month, the
-  quarter hours in which the user logged in successfully, from the day before the period to the day
-  after it: ``head`` has one bit per quarter hour of the day before and the first day, ``days`` one
-  bit per day of the period, ``tail`` one bit per quarter hour of the last day and the day after.
-  Local midnight is less than a day from UTC midnight, so one row tells whether the user logged in
-  during the local week or month of the same date, and distinct users are one row per user.
+* ``day``, ``week`` and ``month``: per organisation, user and UTC day, calendar week (from Monday)
+  or month, the quarter hours in which the user logged in successfully, from the day before the
+  period to the day after it: ``head`` has one bit per quarter hour of the day before and the first
+  day, ``days`` one bit per day of the period, ``tail`` one bit per quarter hour of the last day and
+  the day after. Local midnight is less than a day from UTC midnight, so one row tells whether the
+  user logged in during the local day, week or month of the same date; a user belongs to one
+  organisation for good, so the distinct users of a bucket are its matching rows, counted without
+  DISTINCT.
 
 Counts add up and bits are OR-ed, so concurrent upserts commute and the rollups stay exact whatever
 order transactions commit in. Periods are UTC day numbers (days since 1970-01-01); quarters are UTC
@@ -22,7 +24,7 @@ quarter-hour numbers.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -40,6 +42,7 @@ NO_USER = uuid.UUID(int=0)
 
 class Kind(StrEnum):
     QUARTER = "quarter"
+    DAY = "day"
     WEEK = "week"
     MONTH = "month"
 
@@ -54,7 +57,9 @@ def day_number(day: date) -> int:
 
 
 def period_of(kind: Kind, day: int) -> tuple[int, int]:
-    """The UTC week (Monday to Sunday) or month holding ``day``, as [first day, day after the last)."""
+    """The UTC day, week (Monday to Sunday) or month holding ``day``, as [first day, day after the last)."""
+    if kind is Kind.DAY:
+        return day, day + 1
     if kind is Kind.WEEK:
         start = day - (day + 3) % 7  # day 0, 1970-01-01, was a Thursday
         return start, start + 7
@@ -97,16 +102,6 @@ class RollupRow:
     @property
     def key(self) -> tuple[str, int, uuid.UUID, uuid.UUID]:
         return (self.kind, self.period, self.organisation_id, self.user_id)
-
-    def merged(self, other: RollupRow) -> RollupRow:
-        return replace(
-            self,
-            success=self.success + other.success,
-            failure=self.failure + other.failure,
-            head=self.head | other.head,
-            days=self.days | other.days,
-            tail=self.tail | other.tail,
-        )
 
     def columns(self) -> dict[str, Any]:
         head, tail = to_words(self.head, 3), to_words(self.tail, 3)
@@ -158,7 +153,7 @@ def rows_for_attempt(
     ]
     if success and user_id is not None:
         day = quarter // QUARTERS_PER_DAY
-        for kind in (Kind.WEEK, Kind.MONTH):
+        for kind in (Kind.DAY, Kind.WEEK, Kind.MONTH):
             start, end = period_of(kind, day)
             periods = [(start, end)]
             if day == start:  # also the tail of the period before
@@ -169,10 +164,30 @@ def rows_for_attempt(
     return rows
 
 
-def merge(rows: list[RollupRow], into: dict[tuple[str, int, uuid.UUID, uuid.UUID], RollupRow]) -> None:
-    for row in rows:
-        known = into.get(row.key)
-        into[row.key] = row if known is None else known.merged(row)
+class Totals:
+    """Rows added up in memory, for filling the rollups from many attempts at once."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[str, int, uuid.UUID, uuid.UUID], list[int]] = {}
+
+    def add(self, rows: list[RollupRow]) -> None:
+        for row in rows:
+            sums = self._sums.get(row.key)
+            if sums is None:
+                self._sums[row.key] = [row.success, row.failure, row.head, row.days, row.tail]
+            else:
+                sums[0] += row.success
+                sums[1] += row.failure
+                sums[2] |= row.head
+                sums[3] |= row.days
+                sums[4] |= row.tail
+
+    def rows(self) -> list[RollupRow]:
+        """Every row, in key order (a period's rows end up together on disk)."""
+        return [
+            RollupRow(Kind(kind), period, organisation, user, *self._sums[kind, period, organisation, user])
+            for kind, period, organisation, user in sorted(self._sums)
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,13 @@ Revises: 0003
 Create Date: 2026-11-22
 """
 
-import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 from garrison.models.base import UTCDateTime
-from garrison.security.rollups import RollupRow, merge, rows_for_attempt
+from garrison.security.rollups import Totals, rows_for_attempt
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -20,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BATCH = 5000
+ACTIVITY_WORDS = ("head0", "head1", "head2", "days", "tail0", "tail1", "tail2")
 
 
 def upgrade() -> None:
@@ -33,10 +33,15 @@ def upgrade() -> None:
         sa.Column("failure", sa.Integer(), server_default=sa.text("0"), nullable=False),
         *(
             sa.Column(name, sa.BigInteger(), server_default=sa.text("0"), nullable=False)
-            for name in ("head0", "head1", "head2", "days", "tail0", "tail1", "tail2")
+            for name in ACTIVITY_WORDS
         ),
         sa.PrimaryKeyConstraint(
-            "kind", "period", "organisation_id", "user_id", name=op.f("pk_login_rollups")
+            "kind",
+            "period",
+            "organisation_id",
+            "user_id",
+            name=op.f("pk_login_rollups"),
+            postgresql_include=list(ACTIVITY_WORDS),
         ),
     )
     with op.batch_alter_table("login_rollups", schema=None) as batch_op:
@@ -72,18 +77,17 @@ def _backfill(rollups: sa.Table) -> None:
         sa.column("created_at", UTCDateTime()),
     )
     bind = op.get_bind()
-    merged: dict[tuple[str, int, uuid.UUID, uuid.UUID], RollupRow] = {}
+    totals = Totals()
     query = sa.select(*attempts.c)
     for organisation_id, user_id, success, created_at in bind.execute(
         query.execution_options(yield_per=BATCH)
     ):
-        merge(
+        totals.add(
             rows_for_attempt(
                 organisation_id=organisation_id, user_id=user_id, success=bool(success), at=created_at
-            ),
-            merged,
+            )
         )
-    rows = [row.columns() for row in merged.values()]
+    rows = [row.columns() for row in totals.rows()]
     for offset in range(0, len(rows), BATCH):
         bind.execute(rollups.insert(), rows[offset : offset + BATCH])
 
