@@ -68,7 +68,7 @@ class Anomaly(IdMixin, Base):
 
 class LoginRollup(Base):
     """Counts per organisation and quarter hour, and per user the quarter hours of their successful
-    logins around each UTC week and month; written with every login attempt (see security.rollups)."""
+    logins around each UTC day, week and month; written with every login attempt (security.rollups)."""
 
     __tablename__ = "login_rollups"
     __table_args__ = (

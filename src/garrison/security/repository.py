@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.models import Anomaly, LoginAttempt, LoginRollup, User
+from garrison.models.security import ACTIVITY_WORDS
 from garrison.security.rollups import RollupRow
 
 
@@ -52,10 +53,7 @@ class LoginRollupRepository:
             set_={
                 "success": row.success + new.success,
                 "failure": row.failure + new.failure,
-                **{
-                    name: getattr(row, name).bitwise_or(new[name])
-                    for name in ("head0", "head1", "head2", "days", "tail0", "tail1", "tail2")
-                },
+                **{name: getattr(row, name).bitwise_or(new[name]) for name in ACTIVITY_WORDS},
             },
         )
         await self.db.execute(statement)
