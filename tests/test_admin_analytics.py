@@ -8,15 +8,31 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
-from garrison.models import BuiltinRole, LoginAttempt, User
+from garrison.models import BuiltinRole, User
+from garrison.security.service import ClientInfo, record_attempt
 from tests.conftest import Accounts, bearer
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def attempt(db: AsyncSession, user: User | None, when: datetime, success: bool) -> None:
+    """A login attempt recorded as the login path records it (attempt, audit event and rollups)."""
+    await record_attempt(
+        db,
+        ClientInfo(ip="192.0.2.1", user_agent=None),
+        when,
+        username_tried=user.username if user else "nobody",
+        success=success,
+        reason=None if success else "bad_password",
+        user_id=user.id if user else None,
+        organisation_id=user.organisation_id if user else None,
+    )
 
 
 @pytest.fixture
@@ -27,26 +43,15 @@ async def seeded(app: FastAPI, accounts: Accounts) -> dict[str, str]:
     auth = bearer(await accounts.login("chief"))
     database: Database = app.state.database
 
-    def attempt(user: User, when: str, success: bool) -> LoginAttempt:
-        return LoginAttempt(
-            organisation_id=user.organisation_id,
-            user_id=user.id,
-            username_tried=user.username,
-            success=success,
-            reason=None if success else "bad_password",
-            created_at=at(when),
-        )
-
     async with database.transaction() as db:
-        db.add_all(
-            [
-                attempt(alice, "2026-03-28T23:30:00", True),  # Paris: Sunday 29th 00:30 (winter time)
-                attempt(alice, "2026-03-29T10:00:00", False),  # Paris: 29th 12:00 (summer time since 01:00Z)
-                attempt(alice, "2026-03-29T11:00:00", True),
-                attempt(bob, "2026-03-29T12:00:00", True),
-                attempt(bob, "2026-03-31T08:00:00", True),
-            ]
-        )
+        for user, when, success in [
+            (alice, "2026-03-28T23:30:00", True),  # Paris: Sunday 29th 00:30 (winter time)
+            (alice, "2026-03-29T10:00:00", False),  # Paris: 29th 12:00 (summer time since 01:00Z)
+            (alice, "2026-03-29T11:00:00", True),
+            (bob, "2026-03-29T12:00:00", True),
+            (bob, "2026-03-31T08:00:00", True),
+        ]:
+            await attempt(db, user, at(when), success)
     return auth
 
 

@@ -5,7 +5,7 @@ from garrison.models.audit import AuditEvent
 from garrison.models.base import Base
 from garrison.models.key import SigningKey
 from garrison.models.organisation import Organisation
-from garrison.models.security import Anomaly, LoginAttempt
+from garrison.models.security import Anomaly, LoginAttempt, LoginRollup
 from garrison.models.session import RefreshToken, Session
 from garrison.models.user import BuiltinRole, PasswordHistory, User, UserRole, UserStatus
 
@@ -16,6 +16,7 @@ __all__ = [
     "Base",
     "BuiltinRole",
     "LoginAttempt",
+    "LoginRollup",
     "Organisation",
     "PasswordHistory",
     "RefreshToken",

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Update, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.db import insert_rows
 from garrison.identity.repository import login_key
-from garrison.models import Anomaly, AuditEvent, LoginAttempt, User, UserRole, UserStatus
+from garrison.models import Anomaly, AuditEvent, LoginAttempt, LoginRollup, User, UserRole, UserStatus
 from garrison.models.base import table
+from garrison.models.security import ACTIVITY_WORDS
+from garrison.security.rollups import RollupRow
 
 _users = table(User)
 _roles = table(UserRole)
@@ -47,6 +51,28 @@ class LoginAttemptRepository:
             .offset(offset)
         )
         return list(rows), total
+
+
+class LoginRollupRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def add(self, rows: Sequence[RollupRow]) -> None:
+        """Add ``rows`` to the rollups in one upsert: counts add up, activity bits are OR-ed."""
+        dialect = self.db.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(LoginRollup).values([row.columns() for row in rows])
+        new = statement.excluded
+        row = LoginRollup
+        statement = statement.on_conflict_do_update(
+            index_elements=[row.kind, row.period, row.organisation_id, row.user_id],
+            set_={
+                "success": row.success + new.success,
+                "failure": row.failure + new.failure,
+                **{name: getattr(row, name).bitwise_or(new[name]) for name in ACTIVITY_WORDS},
+            },
+        )
+        await self.db.execute(statement)
 
 
 class AnomalyRepository:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.audit.service import SYSTEM, Actor, event_row, record
-from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
+from garrison.security.repository import AnomalyRepository, LoginAttemptRepository, LoginRollupRepository
+from garrison.security.rollups import rows_for_attempt
 
 
 class AnomalyType(StrEnum):
@@ -80,6 +81,9 @@ async def record_attempt(
             "created_at": now,
         },
         event,
+    )
+    await LoginRollupRepository(db).add(
+        rows_for_attempt(organisation_id=organisation_id, user_id=user_id, success=success, at=now)
     )
 
 

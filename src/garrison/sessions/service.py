@@ -159,8 +159,8 @@ class SessionService:
                         },
                     )
                     after_commit(db, lambda: self._refresh_user_states(user.id))
-        # The attempt and its audit event: one INSERT on PostgreSQL, a transaction elsewhere.
-        async with self.database.statement() as db:
+        # The attempt, its audit event and the analytics rollups: one transaction (several statements).
+        async with self.database.transaction(write=True) as db:
             await record_attempt(
                 db,
                 client,
