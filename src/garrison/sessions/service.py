@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,7 @@ class TokenPair:
     refresh_token: str
     session_id: uuid.UUID
     password_change_required: bool
+    session_expires_at: datetime
 
 
 class SessionService:
@@ -260,7 +261,9 @@ class SessionService:
             organisation_id=session.organisation_id,
             roles=tuple(sorted(roles)),
         )
-        return TokenPair(access, expires_in, refresh, session.id, user.must_change_password)
+        return TokenPair(
+            access, expires_in, refresh, session.id, user.must_change_password, session.expires_at
+        )
 
     # -- refresh -------------------------------------------------------------------------------
 
@@ -336,6 +339,15 @@ class SessionService:
         )
         after_commit(db, _ended(self.cache, known.session_id, "refresh_token_reuse"))
         return "reused"
+
+    async def session_of_refresh_token(self, db: AsyncSession, token: str) -> Session | None:
+        """The session a current (not yet rotated) refresh token belongs to; the token stays unspent."""
+        if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
+            return None
+        known = await SessionRepository(db).find_refresh_token(self._hash_refresh(token))
+        if known is None or known.rotated_at is not None:
+            return None
+        return await db.get(Session, known.session_id)
 
     # -- ending sessions -----------------------------------------------------------------------
 
