@@ -20,6 +20,8 @@ from garrison.admin.sessions_router import router as admin_sessions_router
 from garrison.admin.users_router import router as admin_users_router
 from garrison.cache import Cache, create_cache
 from garrison.config import Settings
+from garrison.console.router import router as console_router
+from garrison.console.service import Console
 from garrison.db import Database
 from garrison.errors import install_error_handlers
 from garrison.identity.passwords import PasswordHasher
@@ -100,6 +102,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.limiter = limiter
     app.state.admin = AdminService(settings, hasher, sessions)
+    app.state.console = Console(settings.console_dir)
 
     install_error_handlers(app)
     app.include_router(ops_router)
@@ -113,6 +116,7 @@ def create_app(
     app.include_router(admin_audit_router)
     app.include_router(admin_anomalies_router)
     app.include_router(admin_analytics_router)
+    app.include_router(console_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
