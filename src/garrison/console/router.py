@@ -17,8 +17,8 @@ def _page(body: str, nonce: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=headers)
 
 
-@router.get("/admin")
-@router.get("/admin/{path:path}")
+@router.api_route("/admin", methods=["GET", "HEAD"])
+@router.api_route("/admin/{path:path}", methods=["GET", "HEAD"])
 async def console(request: Request, path: str = "") -> Response:
     """A file of the build when ``path`` names one; otherwise the app's page."""
     service: Console = request.app.state.console
