@@ -6,6 +6,7 @@ import { createTheme, MantineProvider } from '@mantine/core';
 import { ModalsProvider } from '@mantine/modals';
 import { Notifications } from '@mantine/notifications';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { setNonce } from 'get-nonce';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
@@ -18,6 +19,10 @@ import { SettingsProvider } from './settings';
 // The server puts this response's CSP nonce here; Mantine stamps it on the <style> elements it adds.
 const styleNonce =
   document.querySelector<HTMLMetaElement>('meta[name="garrison-style-nonce"]')?.content ?? '';
+
+// Modals and drawers lock page scrolling with a <style> element (react-remove-scroll); it takes its
+// nonce from get-nonce.
+setNonce(styleNonce);
 
 const theme = createTheme({ primaryColor: 'blue', defaultRadius: 'md' });
 
