@@ -37,6 +37,7 @@ export function Pager({ page, pageSize, total, onPage, onPageSize, label }: Prop
           onChange={onPage}
           aria-label={`${label} pages`}
           getControlProps={(control) => ({ 'aria-label': `${control} page` })}
+          getItemProps={(item) => ({ 'aria-label': `Page ${item}` })}
         />
       </Group>
     </Group>

@@ -1,5 +1,5 @@
 import { DonutChart } from '@mantine/charts';
-import { Anchor, Card, Grid, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Card, Grid, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -100,10 +100,12 @@ function LatestAnomalies() {
           <Table.Tbody>
             {data.items.map((anomaly) => (
               <Table.Tr key={anomaly.id}>
-                <Table.Td>{anomaly.type.replaceAll('_', ' ')}</Table.Td>
+                <Table.Td>
+                  <Text size="sm">{anomaly.type.replaceAll('_', ' ')}</Text>
+                  <Text size="xs" c="dimmed">{formatDateTime(anomaly.created_at)}</Text>
+                </Table.Td>
                 <Table.Td><SeverityBadge severity={anomaly.severity} /></Table.Td>
                 <Table.Td><AnomalyStatusBadge status={anomaly.status} /></Table.Td>
-                <Table.Td><Text size="xs" c="dimmed">{formatDateTime(anomaly.created_at)}</Text></Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -145,11 +147,17 @@ function LatestSessions() {
 }
 
 export function OverviewPage() {
-  const { can } = useAuth();
+  const { can, me } = useAuth();
   const [interval, setInterval] = useState<Interval>('day');
   return (
     <Stack>
       <Title order={2}>Overview</Title>
+      {me && me.permissions.length === 0 && (
+        <Alert color="yellow" title="Nothing to administer">
+          Your roles ({me.roles.join(', ') || 'none'}) grant no administrative permission. Ask an
+          administrator for one if you need the console.
+        </Alert>
+      )}
       {can('analytics:read') && <Kpis />}
       {can('analytics:read') && (
         <Grid gutter="md">
