@@ -238,6 +238,36 @@ def test_the_console_end_to_end(seeded: Seeded) -> None:
         page.get_by_role("button", name="Page 1").click()
         shot(page, "04-users")
 
+        # -- create a user: the temporary password is shown once and works --------------------------
+        page.get_by_role("button", name="Create user").click()
+        dialog = page.get_by_role("dialog", name="Create a user")
+        dialog.get_by_label(re.compile("^Username")).fill("newcomer")
+        dialog.get_by_label(re.compile("^Email")).fill("newcomer@example.com")
+        dialog.get_by_label("Department").fill("Research")
+        dialog.get_by_role("button", name="Create user").click()
+        created = page.get_by_role("dialog", name="User created")
+        temporary = created.get_by_test_id("temporary-password").inner_text().strip()
+        expect(created.get_by_role("button", name="Copy")).to_be_visible()
+        shot(page, "04b-user-created")
+        created.get_by_role("button", name="Done").click()
+        first_login = _login(seeded.server.url, "newcomer", temporary)
+        assert first_login["password_change_required"] is True
+
+        # -- edit drawer: profile and roles -------------------------------------------------------
+        page.get_by_role("textbox", name="Search").fill("newcomer")
+        expect(table.locator("tbody tr")).to_have_count(1)
+        page.get_by_role("button", name="Actions for newcomer").click()
+        page.get_by_role("menuitem", name="Edit").click()
+        drawer = page.get_by_role("dialog", name="Edit newcomer")
+        expect(drawer.get_by_label("Department")).to_have_value("Research")
+        drawer.get_by_label("Department").fill("Finance")
+        drawer.get_by_label("Rank").fill("Lead")
+        drawer.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Saved newcomer")).to_be_visible()
+        newcomer = seeded.api("GET", "/api/v1/admin/users", params={"q": "newcomer"}).json()["items"][0]
+        assert (newcomer["department"], newcomer["rank"]) == ("Finance", "Lead")
+        page.get_by_role("button", name="Clear filters").click()
+
         # -- block: the user's existing access token is refused at once; then unblock ---------------
         victim = seeded.tokens["analyst01"]
         session_url = seeded.server.url + "/api/v1/auth/session"
@@ -303,6 +333,13 @@ def test_the_console_end_to_end(seeded: Seeded) -> None:
         feed = seeded.api("GET", "/api/v1/admin/anomalies", params={"type": "refresh_token_reuse"}).json()
         assert [a["status"] for a in feed["items"]] == ["acknowledged"]
         expect(reuse).to_have_count(0)  # the feed shows open anomalies
+        # A new anomaly arrives while the page is open: the feed's poll (the `since` cursor) shows it.
+        spent = seeded.tokens["analyst04"]["refresh_token"]
+        refresh_url = seeded.server.url + "/api/v1/auth/refresh"
+        assert httpx.post(refresh_url, json={"refresh_token": spent}).status_code == 200
+        assert httpx.post(refresh_url, json={"refresh_token": spent}).status_code == 401
+        expect(reuse).to_have_count(1, timeout=20_000)
+        expect(reuse.get_by_text("new")).to_be_visible()
 
         # -- audit log: export as CSV --------------------------------------------------------------
         page.get_by_role("link", name="Audit log").click()

@@ -1,6 +1,6 @@
 import { Anchor, Badge, Button, Group, Paper, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 
 import { api, unwrap, type Schemas } from '../api/client';
@@ -60,17 +60,27 @@ export function AnomaliesPage() {
   const poll = useQuery({
     queryKey: ['anomalies', 'since', filters, cursor],
     enabled: base.isSuccess,
+    // An answer for an earlier cursor must never come back from the cache as if it had just arrived.
+    gcTime: 0,
     ...live,
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, since: cursor ?? undefined, page_size: 100 } } })),
   });
+  const shownIds = useRef<Set<string>>(new Set());
+  shownIds.current = new Set(base.data?.items.map((anomaly) => anomaly.id));
   useEffect(() => {
+    // Each poll answer is merged once, when it arrives (not again when the base list reloads).
     const data = poll.data;
-    if (!data || !cursor || data.items.length === 0) return;
-    setFresh((current) => mergeFeed(current, data.items));
-    setNewIds((current) => new Set([...current, ...data.items.map((a) => a.id)]));
+    if (!data || data.items.length === 0) return;
+    // Without a cursor yet (the feed was empty) the poll returns the whole first page: only what the
+    // page does not show already is new.
+    const arrivals = data.items.filter((anomaly) => !shownIds.current.has(anomaly.id));
+    if (arrivals.length > 0) {
+      setFresh((current) => mergeFeed(current, arrivals));
+      setNewIds((current) => new Set([...current, ...arrivals.map((anomaly) => anomaly.id)]));
+    }
     setCursor((current) => laterCursor(current, data.next_since));
-  }, [poll.data, cursor]);
+  }, [poll.dataUpdatedAt]);
 
   const transition = useMutation({
     mutationFn: async ({ anomaly, to }: { anomaly: Anomaly; to: 'acknowledge' | 'resolve' }) => {
