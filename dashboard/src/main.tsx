@@ -1,6 +1,7 @@
 import '@mantine/core/styles.css';
 import '@mantine/charts/styles.css';
 import '@mantine/notifications/styles.css';
+import './styles.css';
 
 import { createTheme, MantineProvider } from '@mantine/core';
 import { ModalsProvider } from '@mantine/modals';
@@ -44,7 +45,7 @@ if (root) {
     <StrictMode>
       <MantineProvider theme={theme} defaultColorScheme="auto" getStyleNonce={() => styleNonce}>
         <ModalsProvider>
-          <Notifications position="top-right" />
+          <Notifications position="bottom-right" autoClose={4000} />
           <QueryClientProvider client={queryClient}>
             <SettingsProvider>
               <BrowserRouter basename="/admin">

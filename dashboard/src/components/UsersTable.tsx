@@ -108,8 +108,8 @@ export function UsersTable({ rows, sort, order, onSort, actions }: Props) {
               </Table.Td>
               <Table.Td>{user.department ?? '—'}</Table.Td>
               <Table.Td>{user.active_sessions}</Table.Td>
-              <Table.Td>{formatDateTime(user.last_login_at)}</Table.Td>
-              <Table.Td>{formatDateTime(user.created_at)}</Table.Td>
+              <Table.Td className="nowrap">{formatDateTime(user.last_login_at)}</Table.Td>
+              <Table.Td className="nowrap">{formatDateTime(user.created_at)}</Table.Td>
               {hasActions && (
                 <Table.Td>
                   <RowMenu user={user} actions={actions} />

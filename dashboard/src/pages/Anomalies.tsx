@@ -156,7 +156,7 @@ export function AnomaliesPage() {
                 <Table.Tbody>
                   {items.map((anomaly) => (
                     <Table.Tr key={anomaly.id} data-anomaly-type={anomaly.type} data-status={anomaly.status}>
-                      <Table.Td>
+                      <Table.Td className="nowrap">
                         <Group gap={6} wrap="nowrap">
                           {formatDateTime(anomaly.created_at)}
                           {newIds.has(anomaly.id) && <Badge size="xs" color="blue">new</Badge>}

@@ -33,6 +33,16 @@ function queryOf(filters: Filters) {
   };
 }
 
+/** A long id (a UUID) shortened for the table; the full value is in its tooltip and the export. */
+function Id({ value }: { value: string | null | undefined }) {
+  if (!value) return null;
+  return (
+    <Text span size="xs" ff="monospace" title={value}>
+      {value.length > 12 ? `${value.slice(0, 8)}…` : value}
+    </Text>
+  );
+}
+
 function save(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
@@ -120,7 +130,7 @@ export function AuditPage() {
         <QueryState query={events} label="audit events" isEmpty={(d) => d.items.length === 0} emptyText="No audit event matches these filters.">
           {(data) => (
             <>
-              <Table.ScrollContainer minWidth={900}>
+              <Table.ScrollContainer minWidth={1000}>
                 <Table striped aria-label="Audit events" data-testid="audit-table">
                   <Table.Thead>
                     <Table.Tr>
@@ -136,16 +146,18 @@ export function AuditPage() {
                   <Table.Tbody>
                     {data.items.map((event) => (
                       <Table.Tr key={event.id}>
-                        <Table.Td>{formatDateTime(event.created_at)}</Table.Td>
-                        <Table.Td><Code>{event.action}</Code></Table.Td>
+                        <Table.Td className="nowrap"><Text size="sm">{formatDateTime(event.created_at)}</Text></Table.Td>
+                        <Table.Td className="nowrap"><Code>{event.action}</Code></Table.Td>
                         <Table.Td>
                           <Badge variant="light" color={event.outcome === 'success' ? 'teal' : 'red'}>{event.outcome}</Badge>
                         </Table.Td>
-                        <Table.Td><Text size="xs">{event.actor_type}{event.actor_id ? ` ${event.actor_id}` : ''}</Text></Table.Td>
-                        <Table.Td><Text size="xs">{event.target_type ? `${event.target_type} ${event.target_id ?? ''}` : '—'}</Text></Table.Td>
-                        <Table.Td>{event.ip ?? '—'}</Table.Td>
+                        <Table.Td className="nowrap"><Text size="xs">{event.actor_type} <Id value={event.actor_id} /></Text></Table.Td>
+                        <Table.Td className="nowrap">
+                          <Text size="xs">{event.target_type ? <>{event.target_type} <Id value={event.target_id} /></> : '—'}</Text>
+                        </Table.Td>
+                        <Table.Td className="nowrap">{event.ip ?? '—'}</Table.Td>
                         <Table.Td>
-                          <Text size="xs" ff="monospace" lineClamp={2} maw={320}>
+                          <Text size="xs" ff="monospace" lineClamp={2} maw={420} title={event.after ? JSON.stringify(event.after) : undefined}>
                             {event.after ? JSON.stringify(event.after) : '—'}
                           </Text>
                         </Table.Td>

@@ -138,8 +138,8 @@ export function SessionsPage() {
                         <Table.Td><SessionStateBadge state={session.state} /></Table.Td>
                         <Table.Td>{session.ip ?? '—'}</Table.Td>
                         <Table.Td><Text size="sm" lineClamp={1}>{session.device ?? '—'}</Text></Table.Td>
-                        <Table.Td>{formatDateTime(session.created_at)}</Table.Td>
-                        <Table.Td>{formatDateTime(session.last_seen_at)}</Table.Td>
+                        <Table.Td className="nowrap">{formatDateTime(session.created_at)}</Table.Td>
+                        <Table.Td className="nowrap">{formatDateTime(session.last_seen_at)}</Table.Td>
                         <Table.Td>
                           {session.ended_at ? `${formatDateTime(session.ended_at)} (${session.end_reason ?? 'ended'})` : '—'}
                         </Table.Td>
