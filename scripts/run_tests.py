@@ -1,15 +1,20 @@
-"""The whole test suite: lint, then the SQLite pass, then the PostgreSQL + Redis pass when reachable.
+"""The whole test suite: lint, the dashboard's checks and build, then the SQLite pass, then the
+PostgreSQL + Redis pass when reachable (both include the browser end-to-end tests).
 
 ``make test`` runs this. Extra arguments go to pytest (``make test ARGS="-k cache"``). With ``CI=true``
-an unreachable PostgreSQL or Redis fails the run instead of skipping that pass.
+an unreachable PostgreSQL or Redis, or a missing Node.js or Chromium, fails the run instead of skipping
+that part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,9 @@ POSTGRES_URL = os.environ.get(
     "GARRISON_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("GARRISON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DASHBOARD = ROOT / "dashboard"
+CHROMIUM = Path("/usr/bin/chromium")
+MIN_NODE = (20, 19)
 
 
 @dataclass
@@ -45,6 +53,105 @@ def lint() -> bool:
         [str(BIN / "mypy")],
     ]
     return all(subprocess.run(command, cwd=ROOT, check=False).returncode == 0 for command in commands)
+
+
+def _node_problem() -> str | None:
+    """``None`` when Node.js (recent enough) and npm are installed; otherwise what is missing."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return "Node.js and npm are not installed (the dashboard needs Node.js 20.19 or newer)"
+    found = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    try:
+        version = tuple(int(part) for part in found.lstrip("v").split(".")[:2])
+    except ValueError:
+        return f"cannot read the Node.js version ({found!r})"
+    if version < MIN_NODE:
+        return f"Node.js {found} is too old (the dashboard needs 20.19 or newer)"
+    return None
+
+
+def _npm(*args: str) -> bool:
+    print(f"$ npm {' '.join(args)}", flush=True)
+    npm = shutil.which("npm") or "npm"
+    return subprocess.run([npm, *args], cwd=DASHBOARD, check=False).returncode == 0
+
+
+def _install_node_modules() -> bool:
+    """A clean install of exactly what package-lock.json pins, when node_modules does not match it.
+
+    Not ``npm ci``: it refuses a lock file that lacks other platforms' optional builds (rollup's,
+    esbuild's), and registries that do not carry every platform's build yield such lock files.
+    ``npm install --no-save`` from an empty node_modules installs the same locked versions, checks
+    their integrity, and never rewrites the lock. A stamp records which lock was installed.
+    """
+    lock = hashlib.sha256((DASHBOARD / "package-lock.json").read_bytes()).hexdigest()
+    stamp = DASHBOARD / "node_modules" / ".garrison-lock-sha256"
+    if stamp.exists() and stamp.read_text().strip() == lock:
+        print("node_modules is up to date with package-lock.json", flush=True)
+        return True
+    shutil.rmtree(DASHBOARD / "node_modules", ignore_errors=True)
+    if not _npm("install", "--no-save", "--no-audit", "--no-fund"):
+        return False
+    stamp.write_text(lock + "\n")
+    return True
+
+
+def _generated_client_is_current() -> bool:
+    """Regenerate the OpenAPI document and the typed client aside; they must equal the committed ones."""
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = Path(tmp) / "openapi.json"
+        client = Path(tmp) / "schema.ts"
+        exported = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "export_openapi.py"), "--output", str(schema)],
+            cwd=ROOT,
+            check=False,
+        )
+        if exported.returncode != 0:
+            return False
+        generator = DASHBOARD / "node_modules" / ".bin" / "openapi-typescript"
+        command = [str(generator), str(schema), "-o", str(client)]
+        if subprocess.run(command, cwd=DASHBOARD, check=False).returncode != 0:
+            return False
+        stale = [
+            name
+            for name, fresh, committed in (
+                ("dashboard/openapi.json", schema, DASHBOARD / "openapi.json"),
+                ("dashboard/src/api/schema.ts", client, DASHBOARD / "src" / "api" / "schema.ts"),
+            )
+            if not committed.exists() or fresh.read_bytes() != committed.read_bytes()
+        ]
+    if stale:
+        print(
+            f"STALE: {', '.join(stale)} no longer match the server's API. Regenerate and commit them:\n"
+            "  .venv/bin/python scripts/export_openapi.py && (cd dashboard && npm run gen:api)",
+            flush=True,
+        )
+        return False
+    print("the generated API client matches the server's OpenAPI schema", flush=True)
+    return True
+
+
+def dashboard(ci: bool) -> Outcome:
+    """Install, check the generated client, type-check, unit-test and build the dashboard."""
+    banner("dashboard: locked install, generated client up to date, tsc --noEmit, vitest run, vite build")
+    problem = _node_problem()
+    if problem is not None:
+        state = "failed" if ci else "skipped"
+        banner(f"dashboard {state.upper()}: {problem}")
+        if not ci:
+            print("The server still runs; install Node.js 20+ to build and test the console.")
+        return Outcome("Dashboard", state, counts=problem)
+    steps = [
+        ("npm install", _install_node_modules),
+        ("generated client", _generated_client_is_current),
+        ("tsc", lambda: _npm("run", "typecheck")),
+        ("vitest", lambda: _npm("test")),
+        ("vite build", lambda: _npm("run", "build")),
+    ]
+    for name, step in steps:
+        if not step():
+            return Outcome("Dashboard", "failed", counts=f"{name} failed")
+    return Outcome("Dashboard", "passed", counts="types, unit tests and build")
 
 
 async def _services_reachable() -> str | None:
@@ -92,7 +199,13 @@ def main() -> int:
     args = sys.argv[1:]
     ci = os.environ.get("CI", "").lower() == "true"
     ok = lint()
-    outcomes = [run_pass("SQLite (embedded default)", "sqlite", args)]
+    outcomes = [dashboard(ci)]
+    if not CHROMIUM.exists():
+        state = "failed" if ci else "skipped"
+        reason = f"{CHROMIUM} not found (apt-get install chromium)"
+        outcomes.append(Outcome("Browser end-to-end tests", state, counts=reason))
+        banner(f"browser end-to-end tests {state.upper()}: {reason}")
+    outcomes.append(run_pass("SQLite (embedded default)", "sqlite", args))
     unreachable = asyncio.run(_services_reachable())
     if unreachable is None:
         outcomes.append(run_pass("PostgreSQL + Redis", "postgres", args))
@@ -109,7 +222,8 @@ def main() -> int:
         detail = (
             outcome.counts or f"{outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped"
         )
-        print(f"{outcome.name} pass: {outcome.state.upper()} ({detail})")
+        kind = "" if outcome.name in ("Dashboard", "Browser end-to-end tests") else " pass"
+        print(f"{outcome.name}{kind}: {outcome.state.upper()} ({detail})")
     ok = ok and all(outcome.state != "failed" for outcome in outcomes)
     passed = sum(outcome.passed for outcome in outcomes)
     failed = sum(outcome.failed for outcome in outcomes)

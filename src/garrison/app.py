@@ -24,6 +24,8 @@ from garrison.agents.service import AgentService
 from garrison.apikeys.service import ApiKeyService
 from garrison.cache import Cache, create_cache
 from garrison.config import Settings
+from garrison.console.router import router as console_router
+from garrison.console.service import Console
 from garrison.db import Database
 from garrison.errors import install_error_handlers
 from garrison.identity.passwords import PasswordHasher
@@ -106,6 +108,7 @@ def create_app(
     app.state.admin = admin = AdminService(settings, hasher, sessions)
     app.state.api_keys = api_keys = ApiKeyService(settings, clock, database, admin)
     app.state.agents = AgentService(settings, clock, api_keys, limiter)
+    app.state.console = Console(settings.console_dir)
 
     install_error_handlers(app)
     app.include_router(ops_router)
@@ -121,6 +124,7 @@ def create_app(
     app.include_router(admin_analytics_router)
     app.include_router(admin_api_keys_router)
     app.include_router(agents_router)
+    app.include_router(console_router)
 
     # Added innermost first: the edge middleware sees every request and every response.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(default=19_456, ge=8_192)
     argon2_parallelism: int = Field(default=1, ge=1)
     password_hash_concurrency: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    # None: dashboard/dist of the source tree (see garrison.console.service).
+    console_dir: Path | None = None
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

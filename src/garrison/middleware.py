@@ -12,6 +12,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from garrison.console.service import BASE_PATH as CONSOLE_PATH
+from garrison.console.service import content_security_policy
 from garrison.errors import BadRequest, ContentTooLarge, InternalError, problem_response
 from garrison.metrics import HttpMetrics
 
@@ -37,12 +39,18 @@ def _route_template(scope: Scope) -> str:
 
 
 def security_headers(scope: Scope, content_type: str | None, hsts_max_age: int) -> Iterable[tuple[str, str]]:
-    """OWASP secure-headers defaults; HTML gets a CSP that still lets the API docs load."""
+    """OWASP secure-headers defaults; HTML gets a CSP that still lets the API docs load.
+
+    The console (``/admin``) has its own strict policy; its page adds a per-request style nonce.
+    """
     yield "X-Content-Type-Options", "nosniff"
     yield "Referrer-Policy", "no-referrer"
     yield "X-Frame-Options", "DENY"
     yield "Cross-Origin-Opener-Policy", "same-origin"
-    if content_type and content_type.startswith("text/html"):
+    path = scope.get("path", "")
+    if path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/"):
+        yield "Content-Security-Policy", content_security_policy(None)
+    elif content_type and content_type.startswith("text/html"):
         yield "Content-Security-Policy", "frame-ancestors 'none'"
     else:
         yield "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"

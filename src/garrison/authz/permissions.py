@@ -58,3 +58,9 @@ BUILTIN_ROLES: dict[str, RoleDefinition] = {
 def rank_of(roles: tuple[str, ...] | list[str]) -> int:
     """The highest rank among ``roles`` (unknown roles rank lowest)."""
     return max((BUILTIN_ROLES[r].rank for r in roles if r in BUILTIN_ROLES), default=-1)
+
+
+def permissions_of(roles: tuple[str, ...] | list[str]) -> list[str]:
+    """Every permission ``roles`` grant (wherever they apply), sorted: what a UI may offer."""
+    granted = {p for r in roles if r in BUILTIN_ROLES for p in BUILTIN_ROLES[r].permissions}
+    return sorted(str(p) for p in granted)

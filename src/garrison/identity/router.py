@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from garrison.authz.permissions import permissions_of
 from garrison.deps import (
     AppClock,
     AppSettings,
@@ -19,6 +20,7 @@ from garrison.deps import (
 from garrison.identity import account
 from garrison.identity.schemas import (
     LoginAttemptOut,
+    MeOut,
     PasswordChange,
     Profile,
     RegisterRequest,
@@ -64,13 +66,17 @@ async def username_available(
     return UsernameAvailability(username=username, available=await account.username_available(db, username))
 
 
-@me_router.get("", response_model=UserOut)
-async def me(principal: PendingPrincipal, db: DbSession, clock: AppClock) -> UserOut:
-    """The caller's account and profile."""
-    return account.user_out(await account.load(db, principal.user_id), clock.now())
+def _me_out(out: UserOut) -> MeOut:
+    return MeOut(**out.model_dump(), permissions=permissions_of(out.roles))
 
 
-@me_router.patch("", response_model=UserOut)
+@me_router.get("", response_model=MeOut)
+async def me(principal: PendingPrincipal, db: DbSession, clock: AppClock) -> MeOut:
+    """The caller's account and profile, with the permissions their roles grant."""
+    return _me_out(account.user_out(await account.load(db, principal.user_id), clock.now()))
+
+
+@me_router.patch("", response_model=MeOut)
 async def update_me(
     body: Profile,
     principal: CurrentPrincipal,
@@ -78,10 +84,10 @@ async def update_me(
     db: DbSession,
     settings: AppSettings,
     clock: AppClock,
-) -> UserOut:
+) -> MeOut:
     """Change profile fields; roles, status, organisation and username cannot be changed here (422)."""
     user = await account.update_profile(db, settings, principal.user_id, body, user_actor(request, principal))
-    return account.user_out(user, clock.now())
+    return _me_out(account.user_out(user, clock.now()))
 
 
 @me_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)

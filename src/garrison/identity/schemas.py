@@ -58,6 +58,12 @@ class UserOut(BaseModel):
     last_login_at: datetime | None
 
 
+class MeOut(UserOut):
+    permissions: list[str] = Field(
+        description="The `resource:action` permissions the caller's roles grant (sorted), to shape a UI."
+    )
+
+
 class UsernameAvailability(BaseModel):
     username: str
     available: bool

@@ -210,6 +210,14 @@ class SessionRepository:
         session_id = await self.db.scalar(_CLAIM, params)
         return None if session_id is None else await self.get_record(session_id)
 
+    async def current_refresh_session(self, token_hash: str) -> uuid.UUID | None:
+        """The session of a refresh token that has not been rotated yet; nothing is spent."""
+        return await self.db.scalar(
+            select(_tokens.c.session_id).where(
+                _tokens.c.token_hash == token_hash, _tokens.c.rotated_at.is_(None)
+            )
+        )
+
     async def find_refresh_token(self, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
         """The session and organisation ids of a refresh token, used or not."""
         row = (await self.db.execute(_FIND_TOKEN, {"hash": token_hash})).first()

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Cookie, Depends, Header, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from garrison.deps import CurrentPrincipal, DbSession, PendingPrincipal, Sessions
-from garrison.errors import BadRequest
+from garrison.audit.service import Actor
+from garrison.deps import AppClock, AppSettings, CurrentPrincipal, DbSession, PendingPrincipal, Sessions
+from garrison.errors import BadRequest, ValidationFailed
 from garrison.kit.pagination import Page, Paging
 from garrison.models import Session
-from garrison.sessions.principal import Principal, client_info, user_actor
+from garrison.sessions.cookies import (
+    CSRF_HEADER,
+    REFRESH_COOKIE,
+    check_csrf,
+    clear_session_cookies,
+    set_session_cookies,
+)
+from garrison.sessions.errors import MissingToken
+from garrison.sessions.principal import (
+    DocumentedBearer,
+    Principal,
+    authenticate,
+    client_info,
+    user_actor,
+)
 from garrison.sessions.repository import SessionRepository
 from garrison.sessions.schemas import LoginRequest, RefreshRequest, SessionInfo, SessionOut, TokenResponse
 from garrison.sessions.service import TokenPair
@@ -69,26 +84,130 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     )
 
 
-@router.post("/login", response_model=TokenResponse, openapi_extra=_LOGIN_BODY)
-async def login(request: Request, sessions: Sessions) -> TokenResponse:
-    """Password login (JSON, or the OAuth 2.0 password form). Returns a session's first tokens."""
+def _cookie_tokens(
+    pair: TokenPair, request: Request, response: Response, settings: AppSettings, clock: AppClock
+) -> TokenResponse:
+    """Cookie delivery: the refresh token goes into the HttpOnly cookie, never into the body."""
+    csrf = set_session_cookies(
+        response, request, settings, pair.refresh_token, pair.session_expires_at, clock.now()
+    )
+    tokens = _tokens(pair)
+    tokens.refresh_token, tokens.csrf_token = None, csrf
+    return tokens
+
+
+RefreshCookie = Annotated[
+    str | None,
+    Cookie(
+        alias=REFRESH_COOKIE,
+        description="The refresh token, when it was delivered as a cookie (`token_delivery: cookie`).",
+    ),
+]
+CsrfHeader = Annotated[
+    str | None,
+    Header(alias=CSRF_HEADER, description="Required with the refresh cookie: the session's `csrf_token`."),
+]
+_SETS_COOKIES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "Set-Cookie": {
+                "description": "Cookie delivery only: `garrison_refresh` (HttpOnly, SameSite=Strict, "
+                "Path=/api/v1/auth) and `garrison_csrf` (SameSite=Strict, Path=/); Secure over https.",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    response_model_exclude_none=True,
+    openapi_extra=_LOGIN_BODY,
+    responses=_SETS_COOKIES,
+)
+async def login(
+    request: Request, response: Response, sessions: Sessions, settings: AppSettings, clock: AppClock
+) -> TokenResponse:
+    """Password login (JSON, or the OAuth 2.0 password form). Returns a session's first tokens.
+
+    With ``"token_delivery": "cookie"`` the refresh token is set as an HttpOnly cookie instead.
+    """
     body = await _login_body(request)
-    return _tokens(await sessions.login(body.username, body.password, client_info(request)))
+    pair = await sessions.login(body.username, body.password, client_info(request))
+    if body.token_delivery == "cookie":  # noqa: S105 (a delivery mode, not a password)
+        return _cookie_tokens(pair, request, response, settings, clock)
+    return _tokens(pair)
 
 
-@router.post("/refresh", response_model=TokenResponse)
-async def refresh(body: RefreshRequest, request: Request, sessions: Sessions) -> TokenResponse:
-    """Exchange a refresh token for new tokens; the old refresh token is spent."""
-    return _tokens(await sessions.refresh(body.refresh_token, client_info(request)))
+@router.post(
+    "/refresh", response_model=TokenResponse, response_model_exclude_none=True, responses=_SETS_COOKIES
+)
+async def refresh(
+    request: Request,
+    response: Response,
+    sessions: Sessions,
+    settings: AppSettings,
+    clock: AppClock,
+    refresh_cookie: RefreshCookie = None,
+    csrf_header: CsrfHeader = None,
+    body: RefreshRequest | None = None,
+) -> TokenResponse:
+    """Exchange a refresh token for new tokens; the old refresh token is spent.
+
+    Body mode: ``{"refresh_token"}``. Cookie mode: send ``{}`` with the ``garrison_refresh`` cookie and
+    the ``X-CSRF-Token`` header; both cookies are set again with the new token.
+    """
+    if body is not None and body.refresh_token is not None:
+        return _tokens(await sessions.refresh(body.refresh_token, client_info(request)))
+    if refresh_cookie is None:
+        raise ValidationFailed(
+            "body.refresh_token: send a refresh token, or the refresh cookie with the X-CSRF-Token header."
+        )
+    # Before any database work: a forged request must not spend (or be seen as reusing) the token.
+    check_csrf(settings, refresh_cookie, csrf_header)
+    pair = await sessions.refresh(refresh_cookie, client_info(request))
+    return _cookie_tokens(pair, request, response, settings, clock)
+
+
+async def _optional_principal(request: Request, _documented: DocumentedBearer = None) -> Principal | None:
+    """The Bearer caller when an Authorization header is sent (and valid); None without one."""
+    if "authorization" not in request.headers:
+        return None
+    return await authenticate(request)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
-    principal: PendingPrincipal, request: Request, db: DbSession, sessions: Sessions
+    principal: Annotated[Principal | None, Depends(_optional_principal)],
+    request: Request,
+    db: DbSession,
+    sessions: Sessions,
+    settings: AppSettings,
+    refresh_cookie: RefreshCookie = None,
+    csrf_header: CsrfHeader = None,
 ) -> Response:
-    """End the caller's session: its access and refresh tokens stop working at once."""
-    await sessions.end_sessions(db, [principal.session_id], "logout", actor=user_actor(request, principal))
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    """End the caller's session: its access and refresh tokens stop working at once.
+
+    With a Bearer token, that token's session; without one, the session of the refresh cookie (with
+    ``X-CSRF-Token``). Either way the refresh and CSRF cookies are cleared.
+    """
+    if principal is not None:
+        actor = user_actor(request, principal)
+        await sessions.end_sessions(db, [principal.session_id], "logout", actor=actor)
+    elif refresh_cookie is not None:
+        check_csrf(settings, refresh_cookie, csrf_header)
+        session = await sessions.session_of_refresh_token(db, refresh_cookie)
+        if session is not None:
+            client = client_info(request)
+            actor = Actor("user", user_id=session.user_id, ip=client.ip, request_id=client.request_id)
+            await sessions.end_sessions(db, [session.id], "logout", actor=actor)
+    else:
+        raise MissingToken
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(response, request, settings)
+    return response
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)

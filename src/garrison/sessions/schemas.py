@@ -18,19 +18,35 @@ MAX_PASSWORD_INPUT = 1024
 class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=MAX_LOGIN_LENGTH, description="Username or email address.")
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+    token_delivery: Literal["body", "cookie"] = Field(
+        default="body",
+        description=(
+            "`body`: the refresh token is in the answer. `cookie` (first-party browser apps): it is set "
+            "as the HttpOnly `garrison_refresh` cookie instead, and the answer carries `csrf_token`, to "
+            "send as `X-CSRF-Token` with cookie-authenticated refresh and logout."
+        ),
+    )
 
 
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (RFC 6750 token type)
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(default=None, description="Absent when delivered as a cookie.")
+    csrf_token: str | None = Field(
+        default=None, description="Cookie delivery only: the X-CSRF-Token value for refresh and logout."
+    )
     session_id: uuid.UUID
     password_change_required: bool = False
 
 
 class RefreshRequest(Input):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="Omit (send `{}`) to refresh with the `garrison_refresh` cookie and `X-CSRF-Token`.",
+    )
 
 
 class SessionInfo(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,7 @@ class TokenPair:
     refresh_token: str
     session_id: uuid.UUID
     password_change_required: bool
+    session_expires_at: datetime
 
 
 class SessionService:
@@ -221,11 +222,12 @@ class SessionService:
         if upgraded_hash is not None:  # a legacy (bcrypt) or outdated hash, now argon2id
             await users.replace_password_hash(user_id, upgraded_hash)
         refresh = random_token(REFRESH_PREFIX)
+        expires_at = now + timedelta(seconds=settings.session_absolute_timeout)
         session_id = await sessions.insert(
             user_id=user_id,
             organisation_id=user.organisation_id,
             now=now,
-            expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
+            expires_at=expires_at,
             ip=client.ip,
             user_agent=(client.user_agent or "")[:512] or None,
             device_label=label,
@@ -246,7 +248,14 @@ class SessionService:
             after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
         roles = user.roles if user.roles is not None else await users.role_names(user_id)
         return self._pair(
-            signer, refresh, session_id, user_id, user.organisation_id, roles, user.must_change_password
+            signer,
+            refresh,
+            session_id,
+            user_id,
+            user.organisation_id,
+            roles,
+            user.must_change_password,
+            expires_at,
         )
 
     def _pair(
@@ -258,6 +267,7 @@ class SessionService:
         organisation_id: uuid.UUID,
         roles: tuple[str, ...],
         must_change_password: bool,
+        session_expires_at: datetime,
     ) -> TokenPair:
         """The tokens to hand out: a new access token, and the refresh token already stored."""
         access, expires_in = issue_access_token(
@@ -269,7 +279,7 @@ class SessionService:
             organisation_id=organisation_id,
             roles=roles,
         )
-        return TokenPair(access, expires_in, refresh, session_id, must_change_password)
+        return TokenPair(access, expires_in, refresh, session_id, must_change_password, session_expires_at)
 
     # -- refresh -------------------------------------------------------------------------------
 
@@ -323,6 +333,7 @@ class SessionService:
                             record.organisation_id,
                             record.roles,
                             record.must_change_password,
+                            record.expires_at,
                         )
                         state = state_of(replace(record, last_seen_at=now), self._idle)
                         after_commit(db, lambda: self.cache.changed([state]))
@@ -359,6 +370,13 @@ class SessionService:
         )
         after_commit(db, _ended(self.cache, session_id, "refresh_token_reuse"))
         return "reused"
+
+    async def session_of_refresh_token(self, db: AsyncSession, token: str) -> Session | None:
+        """The session a current (not yet rotated) refresh token belongs to; the token stays unspent."""
+        if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
+            return None
+        session_id = await SessionRepository(db).current_refresh_session(self._hash_refresh(token))
+        return None if session_id is None else await db.get(Session, session_id)
 
     # -- ending sessions -----------------------------------------------------------------------
 

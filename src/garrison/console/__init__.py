@@ -1,0 +1,1 @@
+"""The operators' console: the dashboard's production build, served under ``/admin``."""
