@@ -142,7 +142,7 @@ def test_the_file_lookup_refuses_paths_that_leave_the_build(build: Path, path: s
 async def test_without_a_build_the_console_explains_how_to_build_it(unbuilt: httpx.AsyncClient) -> None:
     response = await unbuilt.get("/admin/users")
     assert response.status_code == 503
-    assert "npm ci &amp;&amp; npm run build" in response.text
+    assert "npm install --no-save &amp;&amp; npm run build" in response.text
     assert "make dashboard" in response.text
     assert "<script" not in response.text
     assert not re.search(r'(src|href)="https?:', response.text)  # nothing loaded from elsewhere

@@ -44,7 +44,7 @@ def _unavailable() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} not found (apt-get install chromium)"
     if not (DIST / "index.html").exists():
-        return "the dashboard is not built (cd dashboard && npm ci && npm run build)"
+        return "the dashboard is not built (cd dashboard && npm install --no-save && npm run build)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -92,7 +92,7 @@ pre {{ padding: .75rem; overflow-x: auto; }}
 operators' console has not been built into static files yet. It needs Node.js 20 or newer.</p>
 <p>From the source tree, run one of:</p>
 <pre>make dashboard</pre>
-<pre>cd dashboard &amp;&amp; npm ci &amp;&amp; npm run build</pre>
+<pre>cd dashboard &amp;&amp; npm install --no-save &amp;&amp; npm run build</pre>
 <p>then reload this page. The server looks for the build in <code>{directory}</code>; set
 <code>GARRISON_CONSOLE_DIR</code> to serve it from elsewhere.</p>
 </main>
