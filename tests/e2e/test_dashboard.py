@@ -24,7 +24,7 @@ import pytest
 from garrison.config import Settings
 from tests.conftest import settings_env
 from tests.fixtures.backends import BACKEND, DatabaseFactory
-from tests.fixtures.server import ServerProcess, run_garrison
+from tests.fixtures.server import ServerProcess, create_user, run_garrison
 
 pytestmark = pytest.mark.slow
 
@@ -125,24 +125,9 @@ def seeded(garrison_env: dict[str, str], tmp_path: Path) -> Iterator[Seeded]:
             pytest.fail(f"the browser end-to-end tests cannot run: {problem}")
         pytest.skip(problem)
     assert run_garrison(garrison_env, tmp_path, "db", "upgrade").returncode == 0
-    for username, password, extra in (
-        ("ops", OPS_FIRST_PASSWORD, ["--must-change-password"]),
-        ("seeder", SEEDER_PASSWORD, []),
-    ):
-        created = run_garrison(
-            garrison_env,
-            tmp_path,
-            "admin",
-            "create",
-            "--username",
-            username,
-            "--email",
-            f"{username}@example.com",
-            "--password-stdin",
-            *extra,
-            stdin=password,
-        )
-        assert created.returncode == 0, created.stderr
+    root_admin = ("--role", "root_admin")
+    create_user(garrison_env, tmp_path, "ops", OPS_FIRST_PASSWORD, *root_admin, "--must-change-password")
+    create_user(garrison_env, tmp_path, "seeder", SEEDER_PASSWORD, *root_admin)
     with ServerProcess(garrison_env, tmp_path) as server:
         yield _seed(server)
 
