@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from garrison.app import create_app
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
-from garrison.models import Anomaly, RefreshToken, Session
+from garrison.models import Anomaly, AuditEvent, LoginAttempt, RefreshToken, Session
 from tests.conftest import Accounts, bearer
 
 
@@ -159,15 +160,39 @@ async def test_concurrent_refreshes_yield_exactly_one_new_chain(
 
 
 async def test_concurrent_login_from_another_device_is_an_anomaly(accounts: Accounts, app: FastAPI) -> None:
-    await accounts.create(username="henry")
+    henry = await accounts.create(username="henry")
     firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-    await accounts.login("henry", **{"User-Agent": firefox})
-    await accounts.login("henry", **{"User-Agent": firefox})  # same device and address: not anomalous
+    first = await accounts.login("henry", **{"User-Agent": firefox})
+    second = await accounts.login(
+        "henry", **{"User-Agent": firefox}
+    )  # same device and address: not anomalous
     assert await anomalies(app) == []
-    await accounts.login("henry", **{"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"})
+    third = await accounts.login(
+        "henry", **{"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"}
+    )
     found = await anomalies(app)
-    assert [a.type for a in found] == ["concurrent_login"]
-    assert found[0].details["other_sessions"]
+    assert [(a.type, a.severity, a.user_id) for a in found] == [("concurrent_login", "medium", henry.id)]
+    details = found[0].details
+    assert details["device"] != found[0].details["other_sessions"][0]["device"]
+    # Both earlier sessions, each with its address and device.
+    assert {other["session_id"] for other in details["other_sessions"]} == {
+        second["session_id"],
+        first["session_id"],
+    }
+    assert {(other["ip"], other["device"]) for other in details["other_sessions"]} == {
+        (details["ip"], "Firefox 128 on Linux")
+    }
+    database: Database = app.state.database
+    async with database.sessions() as db:
+        events = (
+            await db.scalars(select(AuditEvent).where(AuditEvent.action == "security.concurrent_login"))
+        ).all()
+        attempt = await db.scalar(
+            select(LoginAttempt).where(LoginAttempt.session_id == uuid.UUID(third["session_id"]))
+        )
+    assert [event.after["other_sessions"] for event in events] == [details["other_sessions"]]
+    assert attempt is not None
+    assert attempt.success
 
 
 @pytest.mark.parametrize("policy", ["revoke_oldest", "refuse_new"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Insert, Table, bindparam, event, insert, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -26,22 +27,61 @@ def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
     session.info.setdefault(AFTER_COMMIT, []).append(hook)
 
 
-async def insert_rows(session: AsyncSession, rows: Sequence[tuple[Table, dict[str, Any]]]) -> None:
-    """INSERT rows into several tables: on PostgreSQL in one statement (data-modifying CTEs, so one
-    round trip; foreign keys are checked at its end), elsewhere one INSERT each, in order.
+TableRow = tuple[Table, dict[str, Any]]  # a row to insert: its table, its columns' values
+# A statement to run after the rows, built once (so that its compiled form is cached), and its
+# parameters: a dict, or on engines other than PostgreSQL a list of dicts (executemany).
+Then = tuple[Insert, dict[str, Any] | list[dict[str, Any]]]
+
+
+def _row_insert(table: Table, columns: tuple[str, ...], n: int) -> Insert:
+    values = {name: bindparam(f"r{n}_{name}", type_=table.c[name].type) for name in columns}
+    return insert(table).values(values)
+
+
+@functools.lru_cache(maxsize=64)
+def _chained(shape: tuple[tuple[Table, tuple[str, ...]], ...], then: Insert | None) -> Insert:
+    """One INSERT with the others before it as data-modifying CTEs, every value a bind parameter named
+    ``r<n>_<column>``. Built once per shape: SQLAlchemy then finds its compiled form in its cache
+    instead of compiling a statement that carries its values."""
+    inserts = [_row_insert(table, columns, n) for n, (table, columns) in enumerate(shape)]
+    last = then
+    if last is None:
+        *inserts, last = inserts
+    return last.add_cte(*[statement.cte(f"insert_{n}") for n, statement in enumerate(inserts)])
+
+
+@functools.lru_cache(maxsize=64)
+def _single(table: Table, columns: tuple[str, ...]) -> Insert:
+    return _row_insert(table, columns, 0)
+
+
+async def insert_rows(session: AsyncSession, rows: Sequence[TableRow], then: Then | None = None) -> None:
+    """INSERT rows into several tables, then run ``then`` (an upsert, say): on PostgreSQL in one
+    statement (data-modifying CTEs, so one round trip; foreign keys are checked at its end), elsewhere
+    one statement each, in order.
 
     Each row names every column it sets, defaults included. Changes pending in the session are
     flushed first, so that the rows never precede those they refer to.
     """
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    if len(rows) == 1 or session.get_bind().dialect.name != "postgresql":
-        for table, values in rows:
-            await session.execute(insert(table), values)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql" and len(rows) + (then is not None) > 1:
+        params: dict[str, Any] = {}
+        for n, (_, values) in enumerate(rows):
+            params.update({f"r{n}_{name}": value for name, value in values.items()})
+        if then is not None:
+            if not isinstance(then[1], dict):
+                raise TypeError("on PostgreSQL the statement after the rows takes one dict of parameters")
+            params.update(then[1])
+        shape = tuple((table, tuple(values)) for table, values in rows)
+        await connection.execute(_chained(shape, then[0] if then else None), params)
         return
-    *first, (last_table, last_values) = rows
-    ctes = [insert(table).values(**values).cte(f"insert_{n}") for n, (table, values) in enumerate(first)]
-    await session.execute(insert(last_table).values(**last_values).add_cte(*ctes))
+    for table, values in rows:
+        statement = _single(table, tuple(values))
+        await connection.execute(statement, {f"r0_{name}": value for name, value in values.items()})
+    if then is not None:
+        await connection.execute(then[0], then[1])
 
 
 BUCKET_FORMAT = "%Y-%m-%dT%H:%M"

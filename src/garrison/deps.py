@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -23,18 +23,19 @@ from garrison.sessions.principal import Principal, authenticate, authenticate_re
 from garrison.sessions.service import SessionService
 
 
-def _state(name: str) -> Callable[[Request], Any]:
+def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
     """A dependency returning one of the objects ``create_app`` put on ``app.state``; the alias
-    that uses it declares the type."""
+    that uses it declares the type. Dependencies are coroutines: FastAPI runs a plain function in a
+    worker thread, a hop that would cost more than the lookup."""
 
-    def get(request: Request) -> Any:
+    async def get(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     get.__name__ = f"app_{name}"
     return get
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
@@ -42,7 +43,7 @@ def _database(request: Request) -> Database:
 async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed when the handler succeeds, rolled back when it raises."""
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    async with _database(request).transaction(write=write) as session:
+    async with (await _database(request)).transaction(write=write) as session:
         yield session
 
 

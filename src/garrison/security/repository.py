@@ -12,32 +12,44 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import JSON, Insert, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.db import insert_rows
+from garrison.db import TableRow, Then, insert_rows
 from garrison.identity.repository import login_key
 from garrison.models import Anomaly, AuditEvent, LoginAttempt, LoginRollup, User, UserRole, UserStatus
 from garrison.models.base import table
 from garrison.models.security import ACTIVITY_WORDS
 from garrison.security.rollups import RollupRow
+from garrison.sessions.repository import ELSEWHERE_LIMIT, Elsewhere, OtherSession, elsewhere_query
 
 _users = table(User)
 _roles = table(UserRole)
 _attempts = table(LoginAttempt)
 _audit_events = table(AuditEvent)
-_INSERT_ANOMALY = insert(table(Anomaly))
+_anomalies = table(Anomaly)
 
 
 class LoginAttemptRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def insert_with_event(self, attempt: dict[str, Any], event: dict[str, Any]) -> None:
-        """Append one attempt and its audit event (rows with every column set), in one statement
-        where the engine allows it."""
-        await insert_rows(self.db, [(_audit_events, event), (_attempts, attempt)])
+    async def insert(
+        self,
+        attempt: dict[str, Any],
+        event: dict[str, Any],
+        rollups: Sequence[RollupRow],
+        *,
+        before: Sequence[TableRow] = (),
+    ) -> None:
+        """Append one attempt, its audit event and its rollups (rows with every column set), after the
+        rows ``before`` (the session the attempt opened): one statement on PostgreSQL."""
+        await insert_rows(
+            self.db,
+            [*before, (_audit_events, event), (_attempts, attempt)],
+            then=LoginRollupRepository(self.db).upsert(rollups),
+        )
 
     async def for_user(
         self, user_id: uuid.UUID, *, limit: int, offset: int
@@ -53,34 +65,70 @@ class LoginAttemptRepository:
         return list(rows), total
 
 
+_rollups = table(LoginRollup)
+_ROLLUP_KEY = ("kind", "period", "organisation_id", "user_id")
+
+
+@functools.cache
+def _rollup_upsert(dialect: str) -> Insert:
+    """The upsert adding rows to the rollups: counts add up, activity bits are OR-ed. Built once per
+    engine, with bind parameters, so its compiled form is cached. On PostgreSQL it takes one array
+    per column (``rollup_<column>``, unnested in step), so any number of rows is one statement;
+    elsewhere one row's columns, for executemany."""
+    names = [column.name for column in _rollups.c]
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        arrays = [
+            func.unnest(bindparam(f"rollup_{name}", type_=postgresql.ARRAY(_rollups.c[name].type)))
+            for name in names
+        ]
+        statement = postgresql.insert(_rollups).from_select(names, select(*arrays))
+    else:
+        statement = sqlite.insert(_rollups).values({name: bindparam(name) for name in names})
+    new = statement.excluded
+    current = _rollups.c
+    return statement.on_conflict_do_update(
+        index_elements=[current[name] for name in _ROLLUP_KEY],
+        set_={
+            "success": current.success + new.success,
+            "failure": current.failure + new.failure,
+            **{name: current[name].bitwise_or(new[name]) for name in ACTIVITY_WORDS},
+        },
+    )
+
+
 class LoginRollupRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def add(self, rows: Sequence[RollupRow]) -> None:
-        """Add ``rows`` to the rollups in one upsert: counts add up, activity bits are OR-ed."""
+    def upsert(self, rows: Sequence[RollupRow]) -> Then:
+        """The statement adding ``rows`` (distinct keys) and its parameters, to run with other writes."""
         dialect = self.db.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(LoginRollup).values([row.columns() for row in rows])
-        new = statement.excluded
-        row = LoginRollup
-        statement = statement.on_conflict_do_update(
-            index_elements=[row.kind, row.period, row.organisation_id, row.user_id],
-            set_={
-                "success": row.success + new.success,
-                "failure": row.failure + new.failure,
-                **{name: getattr(row, name).bitwise_or(new[name]) for name in ACTIVITY_WORDS},
-            },
-        )
-        await self.db.execute(statement)
+        columns = [row.columns() for row in rows]
+        if dialect != "postgresql":
+            return _rollup_upsert(dialect), columns
+        return _rollup_upsert(dialect), {
+            f"rollup_{name}": [values[name] for values in columns]
+            for name in _rollups.c.keys()  # noqa: SIM118 (names, not columns)
+        }
+
+    async def add(self, rows: Sequence[RollupRow]) -> None:
+        """Add ``rows`` (distinct keys) to the rollups in one statement on PostgreSQL."""
+        statement, params = self.upsert(rows)
+        await (await self.db.connection()).execute(statement, params)
 
 
 class AnomalyRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def insert(self, values: dict[str, Any]) -> None:
-        await self.db.execute(_INSERT_ANOMALY, values)
+    @staticmethod
+    def rows(anomaly: dict[str, Any], event: dict[str, Any]) -> list[TableRow]:
+        """An anomaly and its audit event as rows to insert (with other writes of its transaction)."""
+        return [(_audit_events, event), (_anomalies, anomaly)]
+
+    async def insert(self, anomaly: dict[str, Any], event: dict[str, Any]) -> None:
+        await insert_rows(self.db, self.rows(anomaly, event))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +152,9 @@ class AccountAtLogin:
     account_expires_at: datetime | None
     must_change_password: bool
     roles: tuple[str, ...] | None  # sorted; None where not read with the rest (SQLite)
+    # The user's other active sessions from another address or device, at most ELSEWHERE_LIMIT;
+    # None where not read with the rest.
+    others: tuple[OtherSession, ...] | None = None
 
 
 _LOCK_OVER = and_(_users.c.locked_until.is_not(None), _users.c.locked_until <= bindparam("now"))
@@ -141,12 +192,26 @@ _MAY_LOG_IN = and_(
 _ROLE_ARRAY = select(func.array_agg(_roles.c.role)).where(_roles.c.user_id == _users.c.id).scalar_subquery()
 
 
+# ... and, with the same statement, the user's other active sessions from another address or device
+# (a JSON array of [id, ip, device label], newest first; NULL if none).
+_elsewhere = elsewhere_query().subquery("elsewhere")
+_OTHERS_ARRAY = select(
+    func.json_agg(
+        postgresql.aggregate_order_by(
+            func.json_build_array(_elsewhere.c.id, _elsewhere.c.ip, _elsewhere.c.device_label),
+            _elsewhere.c.created_at.desc(),
+        ),
+        type_=JSON,
+    )
+).scalar_subquery()
+
+
 @functools.cache
-def _succeed(stamp: bool, with_roles: bool) -> Update:
+def _succeed(stamp: bool, on_postgres: bool, with_others: bool) -> Update:
     values: dict[str, Any] = {"failed_login_count": 0, "locked_until": None}
     if stamp:
         values["last_login_at"] = case((_MAY_LOG_IN, bindparam("now")), else_=_users.c.last_login_at)
-    roles = (_ROLE_ARRAY,) if with_roles else ()
+    extra = (_ROLE_ARRAY, *((_OTHERS_ARRAY,) if with_others else ())) if on_postgres else ()
     return (
         update(_users)
         .where(_users.c.id == bindparam("user_id"))
@@ -158,7 +223,7 @@ def _succeed(stamp: bool, with_roles: bool) -> Update:
             _users.c.deleted_at,
             _users.c.account_expires_at,
             _users.c.must_change_password,
-            *roles,
+            *extra,
         )
     )
 
@@ -184,15 +249,24 @@ class LockoutRepository:
         row = (await self.db.execute(select(*_ACCOUNT).where(_users.c[column] == key))).first()
         return None if row is None else LoginAccount(row[0], row[1], row[2], reserved=False)
 
-    async def succeed(self, user_id: uuid.UUID, now: datetime, *, stamp_login: bool) -> AccountAtLogin:
+    async def succeed(
+        self, user_id: uuid.UUID, now: datetime, *, stamp_login: bool, client: Elsewhere | None = None
+    ) -> AccountAtLogin:
         """A correct password: the failure count starts again, and (with ``stamp_login``, when the
-        account may log in) ``last_login_at`` is set. The account's state, read in the same statement
-        (on PostgreSQL with its roles).
+        account may log in) ``last_login_at`` is set. The account's state, read in the same statement;
+        on PostgreSQL with its roles and, given the ``client``'s address and device, the user's active
+        sessions elsewhere (one round trip instead of three).
         """
-        params = {"user_id": user_id, "now": now}
-        with_roles = self.db.get_bind().dialect.name == "postgresql"
-        row = (await self.db.execute(_succeed(stamp_login, with_roles), params)).one()
+        on_postgres = self.db.get_bind().dialect.name == "postgresql"
+        with_others = on_postgres and client is not None
+        params: dict[str, Any] = {"user_id": user_id, "now": now}
+        if client is not None and with_others:
+            params.update(ip=client.ip, device=client.device, limit=ELSEWHERE_LIMIT)
+        row = (await self.db.execute(_succeed(stamp_login, on_postgres, with_others), params)).one()
         username, organisation_id, status, deleted_at, account_expires_at, must_change = row[:6]
+        others = None
+        if with_others:
+            others = tuple(OtherSession(uuid.UUID(id_), ip, device) for id_, ip, device in row[7] or ())
         return AccountAtLogin(
             username,
             organisation_id,
@@ -200,7 +274,8 @@ class LockoutRepository:
             deleted_at,
             account_expires_at,
             must_change,
-            roles=tuple(sorted(row[6] or ())) if with_roles else None,
+            roles=tuple(sorted(row[6] or ())) if on_postgres else None,
+            others=others,
         )
 
     async def lock_if_exhausted(self, user_id: uuid.UUID, threshold: int, until: datetime) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -10,8 +11,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import SYSTEM, Actor, event_row, record
-from garrison.security.repository import AnomalyRepository, LoginAttemptRepository, LoginRollupRepository
+from garrison.audit.service import SYSTEM, Actor, event_row
+from garrison.db import TableRow, insert_rows
+from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
 from garrison.security.rollups import rows_for_attempt
 
 
@@ -48,7 +50,10 @@ async def record_attempt(
     user_id: uuid.UUID | None = None,
     organisation_id: uuid.UUID | None = None,
     session_id: uuid.UUID | None = None,
+    before: Sequence[TableRow] = (),
 ) -> None:
+    """Record a login attempt with its audit event and analytics rollups, after the rows ``before``
+    of the same event (the session it opened, an anomaly it raised): one statement on PostgreSQL."""
     actor = Actor(
         "user" if success else "anonymous",
         user_id=user_id if success else None,
@@ -67,7 +72,7 @@ async def record_attempt(
         },
         outcome="success" if success else "failure",
     )
-    await LoginAttemptRepository(db).insert_with_event(
+    await LoginAttemptRepository(db).insert(
         {
             "id": uuid.uuid4(),
             "organisation_id": organisation_id,
@@ -81,10 +86,45 @@ async def record_attempt(
             "created_at": now,
         },
         event,
+        rows_for_attempt(organisation_id=organisation_id, user_id=user_id, success=success, at=now),
+        before=before,
     )
-    await LoginRollupRepository(db).add(
-        rows_for_attempt(organisation_id=organisation_id, user_id=user_id, success=success, at=now)
+
+
+def anomaly_rows(
+    kind: AnomalyType,
+    now: datetime,
+    *,
+    user_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None,
+    session_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> list[TableRow]:
+    """The rows of an anomaly and its audit event, to insert with the other writes of its event."""
+    event = event_row(
+        SYSTEM,
+        f"security.{kind}",
+        organisation_id=organisation_id,
+        target=("user", str(user_id)) if user_id else None,
+        after={
+            "severity": SEVERITY[kind],
+            "session_id": str(session_id) if session_id else None,
+            **(details or {}),
+        },
+        outcome="detected",
     )
+    anomaly = {
+        "id": uuid.uuid4(),
+        "organisation_id": organisation_id,
+        "user_id": user_id,
+        "session_id": session_id,
+        "type": str(kind),
+        "severity": SEVERITY[kind],
+        "status": "open",
+        "details": details or {},
+        "created_at": now,
+    }
+    return AnomalyRepository.rows(anomaly, event)
 
 
 async def raise_anomaly(
@@ -97,29 +137,13 @@ async def raise_anomaly(
     session_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    await record(
-        db,
-        SYSTEM,
-        f"security.{kind}",
+    """Record an anomaly and its audit event now (one statement on PostgreSQL)."""
+    rows = anomaly_rows(
+        kind,
+        now,
+        user_id=user_id,
         organisation_id=organisation_id,
-        target=("user", str(user_id)) if user_id else None,
-        after={
-            "severity": SEVERITY[kind],
-            "session_id": str(session_id) if session_id else None,
-            **(details or {}),
-        },
-        outcome="detected",
+        session_id=session_id,
+        details=details,
     )
-    await AnomalyRepository(db).insert(
-        {
-            "id": uuid.uuid4(),
-            "organisation_id": organisation_id,
-            "user_id": user_id,
-            "session_id": session_id,
-            "type": str(kind),
-            "severity": SEVERITY[kind],
-            "status": "open",
-            "details": details or {},
-            "created_at": now,
-        }
-    )
+    await insert_rows(db, rows)

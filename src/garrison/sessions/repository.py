@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.db import insert_rows
+from garrison.db import TableRow
 from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
 from garrison.models.base import table
 
@@ -97,6 +97,17 @@ class OtherSession:
     device_label: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """Where a new login comes from: other sessions from elsewhere make it a concurrent login."""
+
+    ip: str | None
+    device: str | None
+
+
+ELSEWHERE_LIMIT = 10  # other sessions read for the concurrent-login anomaly, whatever their number
+
+
 def _record(rows: Sequence[Row[*tuple[Any, ...]]]) -> SessionRecord | None:
     if not rows:
         return None
@@ -135,7 +146,7 @@ class SessionRepository:
             select(Session).where(Session.id == session_id, Session.user_id == user_id)
         )
 
-    async def insert(
+    def new_session(
         self,
         *,
         user_id: uuid.UUID,
@@ -146,8 +157,9 @@ class SessionRepository:
         user_agent: str | None,
         device_label: str | None,
         refresh_token_hash: str,
-    ) -> uuid.UUID:
-        """Start a session with its first refresh token (one statement where the engine allows it)."""
+    ) -> tuple[uuid.UUID, list[TableRow]]:
+        """A new session with its first refresh token: its id and the rows to insert (with other
+        writes of the same transaction, through :func:`garrison.db.insert_rows`)."""
         session_id = uuid.uuid4()
         session = {
             "id": session_id,
@@ -170,8 +182,7 @@ class SessionRepository:
             "issued_at": now,
             "rotated_at": None,
         }
-        await insert_rows(self.db, [(_sessions, session), (_tokens, token)])
-        return session_id
+        return session_id, [(_sessions, session), (_tokens, token)]
 
     async def insert_refresh_token(
         self,
@@ -255,13 +266,12 @@ class SessionRepository:
         return list(result)
 
     async def active_elsewhere(
-        self, user_id: uuid.UUID, now: datetime, ip: str | None, device: str | None, *, limit: int
+        self, user_id: uuid.UUID, now: datetime, client: Elsewhere
     ) -> list[OtherSession]:
-        """Active sessions of the user from another address or device (at most ``limit``)."""
-        result = await self.db.execute(
-            _ELSEWHERE, {"user_id": user_id, "now": now, "ip": ip, "device": device, "limit": limit}
-        )
-        return [OtherSession(*row) for row in result]
+        """Active sessions of the user from another address or device (at most ``ELSEWHERE_LIMIT``)."""
+        params = {"user_id": user_id, "now": now, "ip": client.ip, "device": client.device}
+        result = await self.db.execute(_ELSEWHERE, {**params, "limit": ELSEWHERE_LIMIT})
+        return [OtherSession(row.id, row.ip, row.device_label) for row in result]
 
     async def list_for_user(
         self, user_id: uuid.UUID, *, limit: int, offset: int
@@ -277,17 +287,23 @@ class SessionRepository:
         return list(result), total
 
 
-_ELSEWHERE = (
-    select(_sessions.c.id, _sessions.c.ip, _sessions.c.device_label)
-    .where(
-        _sessions.c.user_id == bindparam("user_id"),
-        _sessions.c.ended_at.is_(None),
-        _sessions.c.expires_at > bindparam("now"),
-        or_(
-            _sessions.c.ip.is_distinct_from(bindparam("ip")),
-            _sessions.c.device_label.is_distinct_from(bindparam("device")),
-        ),
+def elsewhere_query() -> Select[tuple[uuid.UUID, str | None, str | None, datetime]]:
+    """The user's active sessions from another address or device, newest first (parameters
+    ``user_id``, ``now``, ``ip``, ``device``, ``limit``)."""
+    return (
+        select(_sessions.c.id, _sessions.c.ip, _sessions.c.device_label, _sessions.c.created_at)
+        .where(
+            _sessions.c.user_id == bindparam("user_id"),
+            _sessions.c.ended_at.is_(None),
+            _sessions.c.expires_at > bindparam("now"),
+            or_(
+                _sessions.c.ip.is_distinct_from(bindparam("ip")),
+                _sessions.c.device_label.is_distinct_from(bindparam("device")),
+            ),
+        )
+        .order_by(_sessions.c.created_at.desc())
+        .limit(bindparam("limit", type_=Integer))
     )
-    .order_by(_sessions.c.created_at.desc())
-    .limit(bindparam("limit", type_=Integer))
-)
+
+
+_ELSEWHERE = elsewhere_query()

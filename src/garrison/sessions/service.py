@@ -27,9 +27,9 @@ from garrison.kit.useragent import device_label
 from garrison.models import Session, UserStatus
 from garrison.security.ratelimit import RateLimiter
 from garrison.security.repository import AccountAtLogin, LockoutRepository, LoginAccount
-from garrison.security.service import AnomalyType, ClientInfo, raise_anomaly, record_attempt
+from garrison.security.service import AnomalyType, ClientInfo, anomaly_rows, raise_anomaly, record_attempt
 from garrison.sessions.errors import InvalidCredentials, InvalidRefreshToken, TooManySessions
-from garrison.sessions.repository import SessionRepository
+from garrison.sessions.repository import Elsewhere, SessionRepository
 from garrison.sessions.state import SessionCache, SessionState, state_of
 from garrison.sessions.tokens import issue_access_token
 
@@ -190,8 +190,13 @@ class SessionService:
         limit = settings.max_sessions_per_user
         active = await sessions.count_active(user_id, now) if limit else 0
         refuse_new = active >= limit and settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW
-        # The password was right: the failure count starts again, whatever else happens.
-        user = await LockoutRepository(db).succeed(user_id, now, stamp_login=not (limit and refuse_new))
+        label = device_label(client.user_agent)
+        here = Elsewhere(client.ip, label)
+        # The password was right: the failure count starts again, whatever else happens. Without a
+        # session limit, the sessions elsewhere are read in the same statement where the engine can.
+        user = await LockoutRepository(db).succeed(
+            user_id, now, stamp_login=not (limit and refuse_new), client=None if limit else here
+        )
         refusal = self._status_refusal(user)
         if refusal is not None:
             return refusal
@@ -200,12 +205,27 @@ class SessionService:
                 return "session_limit"
             oldest = await sessions.oldest_active(user_id, now, active - limit + 1)
             ended = await sessions.end(oldest, now, "session_limit")
-        label = device_label(client.user_agent)
         # Only a few other sessions are read, whatever the user's number of sessions.
-        others = await sessions.active_elsewhere(user_id, now, client.ip, label, limit=10)
+        others = user.others
+        if others is None:
+            others = tuple(await sessions.active_elsewhere(user_id, now, here))
+        users = UserRepository(db)
+        if upgraded_hash is not None:  # a legacy (bcrypt) or outdated hash, now argon2id
+            await users.replace_password_hash(user_id, upgraded_hash)
+        refresh = random_token(REFRESH_PREFIX)
+        expires_at = now + timedelta(seconds=settings.session_absolute_timeout)
+        session_id, rows = sessions.new_session(
+            user_id=user_id,
+            organisation_id=user.organisation_id,
+            now=now,
+            expires_at=expires_at,
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+            device_label=label,
+            refresh_token_hash=self._hash_refresh(refresh),
+        )
         if others:
-            await raise_anomaly(
-                db,
+            rows += anomaly_rows(
                 AnomalyType.CONCURRENT_LOGIN,
                 now,
                 user_id=user_id,
@@ -218,21 +238,7 @@ class SessionService:
                     ],
                 },
             )
-        users = UserRepository(db)
-        if upgraded_hash is not None:  # a legacy (bcrypt) or outdated hash, now argon2id
-            await users.replace_password_hash(user_id, upgraded_hash)
-        refresh = random_token(REFRESH_PREFIX)
-        expires_at = now + timedelta(seconds=settings.session_absolute_timeout)
-        session_id = await sessions.insert(
-            user_id=user_id,
-            organisation_id=user.organisation_id,
-            now=now,
-            expires_at=expires_at,
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
-            device_label=label,
-            refresh_token_hash=self._hash_refresh(refresh),
-        )
+        # The session, any anomaly, the attempt, its audit event and rollups: one statement on PostgreSQL.
         await record_attempt(
             db,
             client,
@@ -243,6 +249,7 @@ class SessionService:
             user_id=user_id,
             organisation_id=user.organisation_id,
             session_id=session_id,
+            before=rows,
         )
         if ended:
             after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
