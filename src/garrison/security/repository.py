@@ -112,23 +112,13 @@ class LoginRollupRepository:
             for name in _rollups.c.keys()  # noqa: SIM118 (names, not columns)
         }
 
-    async def add(self, rows: Sequence[RollupRow]) -> None:
-        """Add ``rows`` (distinct keys) to the rollups in one statement on PostgreSQL."""
-        statement, params = self.upsert(rows)
-        await (await self.db.connection()).execute(statement, params)
-
 
 class AnomalyRepository:
-    def __init__(self, db: AsyncSession) -> None:
-        self.db = db
-
     @staticmethod
     def rows(anomaly: dict[str, Any], event: dict[str, Any]) -> list[TableRow]:
-        """An anomaly and its audit event as rows to insert (with other writes of its transaction)."""
+        """An anomaly and its audit event as rows to insert (with other writes of its transaction,
+        through :func:`garrison.db.insert_rows`)."""
         return [(_audit_events, event), (_anomalies, anomaly)]
-
-    async def insert(self, anomaly: dict[str, Any], event: dict[str, Any]) -> None:
-        await insert_rows(self.db, self.rows(anomaly, event))
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,8 +160,8 @@ class SessionService:
                         },
                     )
                     after_commit(db, lambda: self._refresh_user_states(user.id))
-        # The attempt, its audit event and the analytics rollups: one transaction (several statements).
-        async with self.database.transaction(write=True) as db:
+        # The attempt, its audit event and the analytics rollups: one statement on PostgreSQL.
+        async with self.database.statement() as db:
             await record_attempt(
                 db,
                 client,
