@@ -143,9 +143,10 @@ class SessionCache:
         else:
             self.mode = CacheMode.DATABASE
         self._local: dict[uuid.UUID, tuple[float, Lookup]] = {}
-        # Only Redis mode keeps a local tier (the in-process cache is already local), and only
-        # while subscribed; the generation counts invalidations so a read that raced one is not kept.
-        self._local_enabled = False
+        # The local tier holds decoded states. Redis mode keeps it only while subscribed; as the only
+        # process (LOCAL), every change passes through _publish, so it is exact. The generation
+        # counts invalidations so that a read that raced one is not kept.
+        self._local_enabled = self.mode is CacheMode.LOCAL
         self._generation = 0
         self._listener: asyncio.Task[None] | None = None
 
