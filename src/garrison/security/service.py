@@ -91,59 +91,45 @@ async def record_attempt(
     )
 
 
-def anomaly_rows(
-    kind: AnomalyType,
-    now: datetime,
-    *,
-    user_id: uuid.UUID | None,
-    organisation_id: uuid.UUID | None,
-    session_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> list[TableRow]:
-    """The rows of an anomaly and its audit event, to insert with the other writes of its event."""
-    event = event_row(
-        SYSTEM,
-        f"security.{kind}",
-        organisation_id=organisation_id,
-        target=("user", str(user_id)) if user_id else None,
-        after={
-            "severity": SEVERITY[kind],
-            "session_id": str(session_id) if session_id else None,
-            **(details or {}),
-        },
-        outcome="detected",
-    )
-    anomaly = {
-        "id": uuid.uuid4(),
-        "organisation_id": organisation_id,
-        "user_id": user_id,
-        "session_id": session_id,
-        "type": str(kind),
-        "severity": SEVERITY[kind],
-        "status": "open",
-        "details": details or {},
-        "created_at": now,
-    }
-    return AnomalyRepository.rows(anomaly, event)
+@dataclass(frozen=True, slots=True)
+class DetectedAnomaly:
+    """An anomaly detected: what, whose, and the details an administrator needs."""
+
+    kind: AnomalyType
+    user_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+    session_id: uuid.UUID | None = None
+    details: dict[str, Any] | None = None
+
+    def rows(self, now: datetime) -> list[TableRow]:
+        """Its row and its audit event's, to insert with the other writes of the event it belongs to."""
+        details = self.details or {}
+        event = event_row(
+            SYSTEM,
+            f"security.{self.kind}",
+            organisation_id=self.organisation_id,
+            target=("user", str(self.user_id)) if self.user_id else None,
+            after={
+                "severity": SEVERITY[self.kind],
+                "session_id": str(self.session_id) if self.session_id else None,
+                **details,
+            },
+            outcome="detected",
+        )
+        anomaly = {
+            "id": uuid.uuid4(),
+            "organisation_id": self.organisation_id,
+            "user_id": self.user_id,
+            "session_id": self.session_id,
+            "type": str(self.kind),
+            "severity": SEVERITY[self.kind],
+            "status": "open",
+            "details": details,
+            "created_at": now,
+        }
+        return AnomalyRepository.rows(anomaly, event)
 
 
-async def raise_anomaly(
-    db: AsyncSession,
-    kind: AnomalyType,
-    now: datetime,
-    *,
-    user_id: uuid.UUID | None,
-    organisation_id: uuid.UUID | None,
-    session_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
+async def raise_anomaly(db: AsyncSession, anomaly: DetectedAnomaly, now: datetime) -> None:
     """Record an anomaly and its audit event now (one statement on PostgreSQL)."""
-    rows = anomaly_rows(
-        kind,
-        now,
-        user_id=user_id,
-        organisation_id=organisation_id,
-        session_id=session_id,
-        details=details,
-    )
-    await insert_rows(db, rows)
+    await insert_rows(db, anomaly.rows(now))

@@ -27,7 +27,7 @@ from garrison.kit.useragent import device_label
 from garrison.models import Session, UserStatus
 from garrison.security.ratelimit import RateLimiter
 from garrison.security.repository import AccountAtLogin, LockoutRepository, LoginAccount
-from garrison.security.service import AnomalyType, ClientInfo, anomaly_rows, raise_anomaly, record_attempt
+from garrison.security.service import AnomalyType, ClientInfo, DetectedAnomaly, raise_anomaly, record_attempt
 from garrison.sessions.errors import InvalidCredentials, InvalidRefreshToken, TooManySessions
 from garrison.sessions.repository import Elsewhere, SessionRepository
 from garrison.sessions.state import SessionCache, SessionState, state_of
@@ -147,10 +147,8 @@ class SessionService:
             async with self.database.transaction(write=True) as db:
                 if await LockoutRepository(db).lock_if_exhausted(user.id, settings.lockout_threshold, until):
                     reason = "bad_password_locked"
-                    await raise_anomaly(
-                        db,
+                    lockout = DetectedAnomaly(
                         AnomalyType.LOCKOUT,
-                        now,
                         user_id=user.id,
                         organisation_id=user.organisation_id,
                         details={
@@ -159,6 +157,7 @@ class SessionService:
                             "failures": settings.lockout_threshold,
                         },
                     )
+                    await raise_anomaly(db, lockout, now)
                     after_commit(db, lambda: self._refresh_user_states(user.id))
         # The attempt, its audit event and the analytics rollups: one statement on PostgreSQL.
         async with self.database.statement() as db:
@@ -225,9 +224,8 @@ class SessionService:
             refresh_token_hash=self._hash_refresh(refresh),
         )
         if others:
-            rows += anomaly_rows(
+            concurrent = DetectedAnomaly(
                 AnomalyType.CONCURRENT_LOGIN,
-                now,
                 user_id=user_id,
                 organisation_id=user.organisation_id,
                 details={
@@ -238,6 +236,7 @@ class SessionService:
                     ],
                 },
             )
+            rows += concurrent.rows(now)
         # The session, any anomaly, the attempt, its audit event and rollups: one statement on PostgreSQL.
         await record_attempt(
             db,
@@ -362,10 +361,8 @@ class SessionService:
         now = self.clock.now()
         ended = await sessions.end([session_id], now, "refresh_token_reuse")
         record = await sessions.get_record(session_id)
-        await raise_anomaly(
-            db,
+        reuse = DetectedAnomaly(
             AnomalyType.REFRESH_TOKEN_REUSE,
-            now,
             user_id=record.user_id if record else None,
             organisation_id=organisation_id,
             session_id=session_id,
@@ -375,6 +372,7 @@ class SessionService:
                 "session_revoked": bool(ended),
             },
         )
+        await raise_anomaly(db, reuse, now)
         after_commit(db, _ended(self.cache, session_id, "refresh_token_reuse"))
         return "reused"
 
