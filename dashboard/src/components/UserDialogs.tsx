@@ -20,6 +20,41 @@ import { api, errorMessage, unwrap, type Schemas } from '../api/client';
 import { notifyDone } from '../lib/notify';
 import { ROLE_OPTIONS } from './UserFilters';
 
+/** A dialog form's last row: the error of its submission, if any, then Cancel and the submit button. */
+function FormActions({
+  error,
+  onCancel,
+  submitLabel,
+  pending,
+  disabled = false,
+  color,
+}: {
+  error: Error | null;
+  onCancel: () => void;
+  submitLabel: string;
+  pending: boolean;
+  disabled?: boolean;
+  color?: string;
+}) {
+  return (
+    <>
+      {error && (
+        <Alert color="red" role="alert">
+          {errorMessage(error)}
+        </Alert>
+      )}
+      <Group justify="flex-end">
+        <Button variant="default" onClick={onCancel}>
+          Cancel
+        </Button>
+        <Button type="submit" color={color} loading={pending} disabled={disabled}>
+          {submitLabel}
+        </Button>
+      </Group>
+    </>
+  );
+}
+
 /** ISO datetime → the value of a datetime-local input, in the browser's zone. */
 function toLocalInput(value: string | null | undefined): string {
   if (!value) return '';
@@ -124,19 +159,13 @@ export function CreateUserDialog({ opened, onClose }: { opened: boolean; onClose
               onChange={(roles) => setForm({ ...form, roles })}
               required
             />
-            {create.isError && (
-              <Alert color="red" role="alert">
-                {errorMessage(create.error)}
-              </Alert>
-            )}
-            <Group justify="flex-end">
-              <Button variant="default" onClick={close}>
-                Cancel
-              </Button>
-              <Button type="submit" loading={create.isPending} disabled={form.roles.length === 0}>
-                Create user
-              </Button>
-            </Group>
+            <FormActions
+              error={create.error}
+              onCancel={close}
+              submitLabel="Create user"
+              pending={create.isPending}
+              disabled={form.roles.length === 0}
+            />
           </Stack>
         </form>
       )}
@@ -251,19 +280,13 @@ export function EditUserDrawer({ userId, onClose }: { userId: string | null; onC
               required
             />
             {field('expires', 'Account expires (leave empty for never)', 'datetime-local')}
-            {save.isError && (
-              <Alert color="red" role="alert">
-                {errorMessage(save.error)}
-              </Alert>
-            )}
-            <Group justify="flex-end">
-              <Button variant="default" onClick={onClose}>
-                Cancel
-              </Button>
-              <Button type="submit" loading={save.isPending} disabled={form.roles.length === 0}>
-                Save
-              </Button>
-            </Group>
+            <FormActions
+              error={save.error}
+              onCancel={onClose}
+              submitLabel="Save"
+              pending={save.isPending}
+              disabled={form.roles.length === 0}
+            />
           </Stack>
         </form>
       )}
@@ -306,14 +329,14 @@ export function BlockDialog({
             onChange={(e) => setReason(e.currentTarget.value)}
             maxLength={500}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" color="red" loading={pending} disabled={!reason.trim()}>
-              Block user
-            </Button>
-          </Group>
+          <FormActions
+            error={null}
+            onCancel={onClose}
+            submitLabel="Block user"
+            pending={pending}
+            disabled={!reason.trim()}
+            color="red"
+          />
         </Stack>
       </form>
     </Modal>
