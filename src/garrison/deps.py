@@ -35,20 +35,16 @@ def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
     return get
 
 
-async def _database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
 async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed when the handler succeeds, rolled back when it raises."""
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    async with (await _database(request)).transaction(write=write) as session:
+    database: Database = request.app.state.database
+    async with database.transaction(write=write) as session:
         yield session
 
 
 AppSettings = Annotated[Settings, Depends(_state("settings"))]
-AppDatabase = Annotated[Database, Depends(_database)]
+AppDatabase = Annotated[Database, Depends(_state("database"))]
 AppCache = Annotated[Cache, Depends(_state("cache"))]
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # response, never a success the database does not hold.
