@@ -45,14 +45,31 @@ def banner(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
 
 
+MAX_MODULE_LINES = 400
+
+
+def modules_small_enough() -> bool:
+    """No module in ``src/`` over :data:`MAX_MODULE_LINES` lines: a longer one is split by what it does."""
+    long = [
+        (path.relative_to(ROOT), lines)
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
+    for path, lines in long:
+        print(f"{path}: {lines} lines (at most {MAX_MODULE_LINES}); split it", flush=True)
+    return not long
+
+
 def lint() -> bool:
-    banner("lint: ruff check, ruff format --check, mypy --strict")
+    banner("lint: ruff check, ruff format --check, mypy --strict, import contracts, module sizes")
     commands = [
         [str(BIN / "ruff"), "check", "src", "tests", "scripts", "bench"],
         [str(BIN / "ruff"), "format", "--check", "src", "tests", "scripts", "bench"],
         [str(BIN / "mypy")],
+        [str(BIN / "lint-imports")],
     ]
-    return all(subprocess.run(command, cwd=ROOT, check=False).returncode == 0 for command in commands)
+    results = [subprocess.run(command, cwd=ROOT, check=False).returncode == 0 for command in commands]
+    return all(results) and modules_small_enough()
 
 
 def _node_problem() -> str | None:

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison import migrate
 from garrison.app import create_app
+from garrison.authn.passwords import PasswordHasher
 from garrison.cache import RedisCache
 from garrison.config import LogFormat, Settings
 from garrison.db import Database
-from garrison.identity.passwords import PasswordHasher
 from garrison.kit.clock import FrozenClock
 from garrison.logs import configure_logging
 from garrison.models import Base, BuiltinRole, Organisation, User
@@ -156,7 +156,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
     """A session on the app's database for factories; call ``await db.commit()`` before requests."""
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as session:
         yield session
 
@@ -169,8 +169,8 @@ class Accounts:
         self.client = client
 
     async def create(self, password: str = "a long and unusual passphrase", **fields: Any) -> User:
-        hasher: PasswordHasher = self.app.state.hasher
-        database: Database = self.app.state.database
+        hasher: PasswordHasher = self.app.state.services.hasher
+        database: Database = self.app.state.services.database
         async with database.transaction() as db:
             return await make_user(db, password_hash=await hasher.hash(password), **fields)
 
@@ -210,7 +210,7 @@ class World:
 @pytest.fixture
 async def world(app: FastAPI, accounts: Accounts) -> World:
     """root, root2 (root admins); acme_admin, acme_user (organisation "Acme"); root_user."""
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         root, other = await root_org(db), await make_org(db, name="Acme")
     people: dict[str, tuple[Organisation, BuiltinRole]] = {

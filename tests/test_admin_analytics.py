@@ -10,10 +10,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.authn.subject import ClientInfo
 from garrison.db import Database
 from garrison.kit.clock import FrozenClock
 from garrison.models import BuiltinRole, User
-from garrison.security.service import ClientInfo, record_attempt
+from garrison.security.service import record_attempt
 from tests.conftest import Accounts, bearer
 
 
@@ -41,7 +42,7 @@ async def seeded(app: FastAPI, accounts: Accounts) -> dict[str, str]:
     alice = await accounts.create(username="alice")
     bob = await accounts.create(username="bob")
     auth = bearer(await accounts.login("chief"))
-    database: Database = app.state.database
+    database: Database = app.state.services.database
 
     async with database.transaction() as db:
         for user, when, success in [

@@ -92,7 +92,7 @@ async def test_org_admin_stats_and_anomalies_are_confined(
     from garrison.db import Database
 
     assert isinstance(app, FastAPI)
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         acme = await make_org(db, name="Acme")
     await accounts.create(username="acme_admin", org=acme, roles=(BuiltinRole.ORG_ADMIN,))

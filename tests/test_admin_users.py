@@ -10,21 +10,21 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from garrison.admin.schemas import AdminUserUpdate
-from garrison.admin.service import AdminService, LastRootAdmin
-from garrison.audit.service import SYSTEM
+from garrison.authn.subject import Principal
 from garrison.authz.deps import Admin
 from garrison.db import Database
+from garrison.events.service import SYSTEM
+from garrison.identity.admin_service import AdminService, LastRootAdmin
+from garrison.identity.schemas import AdminUserUpdate
 from garrison.kit.clock import FrozenClock
 from garrison.models import AuditEvent, User, UserStatus
-from garrison.sessions.principal import Principal
 from tests.conftest import Accounts, World, bearer
 
 PASSWORD = "a long and unusual passphrase"
 
 
 async def audit_actions(app: FastAPI) -> list[str]:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         return list((await db.scalars(select(AuditEvent.action).order_by(AuditEvent.created_at))).all())
 
@@ -225,7 +225,7 @@ async def test_update_delete_unlock_and_revoke_all(
     )
     assert patch.status_code == 200
     assert patch.json()["roles"] == ["org_admin"]
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         event = (await db.scalars(select(AuditEvent).where(AuditEvent.action == "user.updated"))).one()
     assert event.before == {"rank": None, "roles": ["user"]}
@@ -281,8 +281,8 @@ async def test_the_last_active_root_admin_cannot_be_blocked_demoted_or_deleted(
     """Through HTTP the self-guard answers first (only a root admin can act on one, and that admin
     counts too), so the rule is proven on the service with an actor that holds no root role itself,
     as a policy or another non-human actor would."""
-    service: AdminService = app.state.admin
-    database: Database = app.state.database
+    service: AdminService = app.state.services.user_admin
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         await service.block(db, _root_actor(), world.ids["root2"], "leaving")
     for attempt in (

@@ -23,11 +23,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from garrison import migrate
-from garrison.admin import analytics
-from garrison.db import BUCKET_FORMAT, Database, truncate
+from garrison.analytics import repository as analytics_sql
+from garrison.analytics import service as analytics
+from garrison.analytics.buckets import BUCKET_FORMAT, truncate
+from garrison.db import Database
 from garrison.models import BuiltinRole, LoginAttempt, LoginRollup, Organisation
-from garrison.models.security import ACTIVITY_WORDS
-from garrison.security.rollups import (
+from garrison.models.rollups import (
     QUARTERS_PER_DAY,
     Kind,
     Totals,
@@ -37,6 +38,7 @@ from garrison.security.rollups import (
     quarter_of,
     rows_for_attempt,
 )
+from garrison.models.security import ACTIVITY_WORDS
 from tests.conftest import Accounts, bearer, make_settings
 from tests.fixtures.backends import DatabaseFactory
 from tests.fixtures.factories import make_org, make_user, root_org
@@ -90,7 +92,7 @@ class Dataset:
 
 @pytest.fixture
 async def dataset(app: FastAPI, accounts: Accounts) -> Dataset:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         root, other = await root_org(db), await make_org(db, name="Acme")
         people = [await make_user(db, org=root) for _ in range(4)]
@@ -112,7 +114,7 @@ async def dataset(app: FastAPI, accounts: Accounts) -> Dataset:
 
 
 async def raw_attempts(app: FastAPI) -> list[LoginAttempt]:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         return list((await db.scalars(select(LoginAttempt))).all())
 
@@ -175,13 +177,13 @@ async def test_series_equal_a_brute_force_count(
 ) -> None:
     attempts = await raw_attempts(app)
     read_directly: list[timedelta] = []
-    attempt_buckets = analytics._attempt_buckets
+    attempt_buckets = analytics_sql.attempt_buckets
 
-    async def spy(*args: Any, **kwargs: Any) -> analytics.Counts:
+    async def spy(*args: Any, **kwargs: Any) -> analytics_sql.Counts:
         read_directly.extend(high - low for low, high in args[3])
         return await attempt_buckets(*args, **kwargs)
 
-    monkeypatch.setattr(analytics, "_attempt_buckets", spy)
+    monkeypatch.setattr(analytics, "attempt_buckets", spy)
     for first, last in RANGES:
         for unit in ("day", "week", "month", "hour"):
             if unit == "hour" and at(last) - at(first) > timedelta(days=60):
@@ -244,9 +246,9 @@ async def test_heatmap_equals_a_brute_force_count(
 def test_every_zone_tested_is_served_by_the_rollups() -> None:
     low, high = quarter_of(at("2026-01-01T00:00:00")), quarter_of(at("2027-01-01T00:00:00"))
     for tz in ZONES:
-        steps = analytics._quarter_offsets(ZoneInfo(tz), low, high)
+        steps = analytics_sql.quarter_offsets(ZoneInfo(tz), low, high)
         assert steps is not None, tz
-    paris = analytics._quarter_offsets(ZoneInfo("Europe/Paris"), low, high)
+    paris = analytics_sql.quarter_offsets(ZoneInfo("Europe/Paris"), low, high)
     assert paris == [
         (low, 4),
         (quarter_of(at("2026-03-29T01:00:00")), 8),
@@ -254,7 +256,7 @@ def test_every_zone_tested_is_served_by_the_rollups() -> None:
     ]
     # Local mean time (Amsterdam until 1937: +00:19:32) is not a whole number of quarter hours.
     lmt = (quarter_of(at("1930-06-01T00:00:00")), quarter_of(at("1930-07-01T00:00:00")))
-    assert analytics._quarter_offsets(ZoneInfo("Europe/Amsterdam"), *lmt) is None
+    assert analytics_sql.quarter_offsets(ZoneInfo("Europe/Amsterdam"), *lmt) is None
 
 
 def test_an_attempt_marks_the_neighbouring_periods_it_borders() -> None:

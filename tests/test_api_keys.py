@@ -82,7 +82,7 @@ async def test_a_lockout_does_not_lock_the_workstation(
     client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     key = (await issue(client, world.auth("root"), user_id=str(world.ids["root_user"])))["key"]
-    for _ in range(app.state.settings.lockout_threshold):
+    for _ in range(app.state.services.settings.lockout_threshold):
         await client.post("/api/v1/auth/login", json={"username": "root_user", "password": "wrong guess!!"})
     body = (await status_of(client, key)).json()
     assert (body["status"], body["is_blocked"]) == ("locked", False)
@@ -120,7 +120,7 @@ async def test_a_key_without_the_agent_scope_is_refused(
     client: httpx.AsyncClient, world: World, app: FastAPI
 ) -> None:
     issued = await issue(client, world.auth("root"), user_id=str(world.ids["root_user"]))
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         key = await db.get(ApiKey, uuid.UUID(issued["api_key"]["id"]))
         assert key is not None
@@ -154,7 +154,7 @@ async def test_rotation_and_revocation_take_effect_at_once(
     assert again.status_code == 409
     assert (await client.post(f"/api/v1/admin/api-keys/{key_id}/rotate", headers=auth)).status_code == 409
 
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         events = (
             await db.scalars(
@@ -188,7 +188,7 @@ async def test_only_a_keyed_hash_is_stored_and_use_is_recorded(
     client: httpx.AsyncClient, world: World, app: FastAPI, clock: FrozenClock
 ) -> None:
     issued = await issue(client, world.auth("root"), user_id=str(world.ids["root_user"]))
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         row = await db.get(ApiKey, uuid.UUID(issued["api_key"]["id"]))
         assert row is not None

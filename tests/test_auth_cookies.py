@@ -54,7 +54,7 @@ def with_cookie(refresh_token: str, csrf: str | None = None) -> dict[str, str]:
 
 
 async def anomaly_count(app: FastAPI) -> int:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         return int(await db.scalar(select(func.count()).select_from(Anomaly)) or 0)
 
@@ -192,7 +192,7 @@ async def test_an_unknown_refresh_cookie_with_its_own_csrf_token_is_a_401(
 
     fake = "gar_rt_" + "x" * 43
     response = await client.post(
-        REFRESH, json={}, headers=with_cookie(fake, csrf_token(app.state.settings, fake))
+        REFRESH, json={}, headers=with_cookie(fake, csrf_token(app.state.services.settings, fake))
     )
     assert response.status_code == 401
     assert response.json()["type"] == "urn:garrison:problem:invalid-refresh-token"

@@ -87,7 +87,7 @@ async def test_unknown_user_and_wrong_password_answer_identically(
         k: v for k, v in unknown.json().items() if k not in strip
     }
     assert wrong.headers["content-type"] == unknown.headers["content-type"] == "application/problem+json"
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         reasons = sorted((await db.scalars(select(LoginAttempt.reason))).all(), key=str)
     assert reasons == ["bad_password", "unknown_user"]
@@ -132,7 +132,7 @@ async def test_blocked_and_expired_accounts_cannot_log_in(
 ) -> None:
     await accounts.create(username="frank", blocked=True)
     expired = await accounts.create(username="grace")
-    async with client._transport.app.state.database.transaction() as db:  # type: ignore[attr-defined]
+    async with client._transport.app.state.services.database.transaction() as db:  # type: ignore[attr-defined]
         user = await db.get(User, expired.id)
         assert user is not None
         user.account_expires_at = clock.now() - timedelta(seconds=1)
@@ -146,7 +146,7 @@ async def test_legacy_bcrypt_hash_is_upgraded_on_login(
     accounts: Accounts, app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     from tests.fixtures.factories import make_user
 
     async with database.transaction() as db:

@@ -24,7 +24,7 @@ async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
 
 
 async def anomalies(app: FastAPI) -> list[Anomaly]:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         return list((await db.scalars(select(Anomaly).order_by(Anomaly.created_at))).all())
 
@@ -43,7 +43,7 @@ async def test_refresh_rotates_both_tokens(
     assert (await client.get("/api/v1/auth/session", headers=bearer(second))).status_code == 200
     third = await refresh(client, second["refresh_token"])
     assert third.status_code == 200
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         stored = (await db.scalars(select(RefreshToken.token_hash))).all()
     assert all(len(h) == 64 for h in stored)
@@ -85,7 +85,7 @@ async def test_refresh_fails_after_idle_timeout(
     tokens = (await refresh(client, tokens["refresh_token"])).json()
     clock.advance(days=7, seconds=1)
     assert (await refresh(client, tokens["refresh_token"])).status_code == 401
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         session = (await db.scalars(select(Session))).one()
     assert session.end_reason == "session_idle"
@@ -112,7 +112,7 @@ async def test_refresh_fails_for_blocked_or_expired_users(
 
     user = await accounts.create(username="erin")
     tokens = await accounts.login("erin")
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         stored = await db.get(User, user.id)
         assert stored is not None
@@ -151,7 +151,7 @@ async def test_concurrent_refreshes_yield_exactly_one_new_chain(
     # The 19 losers presented a spent token: reuse, so the session is revoked (RFC 9700 §4.14.2);
     # in no case do two live refresh chains exist.
     assert (await refresh(client, winner["refresh_token"])).status_code == 401
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         live = (await db.scalars(select(RefreshToken).where(RefreshToken.rotated_at.is_(None)))).all()
         session = (await db.scalars(select(Session))).one()
@@ -182,7 +182,7 @@ async def test_concurrent_login_from_another_device_is_an_anomaly(accounts: Acco
     assert {(other["ip"], other["device"]) for other in details["other_sessions"]} == {
         (details["ip"], "Firefox 128 on Linux")
     }
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         events = (
             await db.scalars(select(AuditEvent).where(AuditEvent.action == "security.concurrent_login"))

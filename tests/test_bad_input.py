@@ -15,12 +15,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from garrison.authn.passwords import MAX_PASSWORD_INPUT
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.errors import PROBLEM_CONTENT_TYPE
 from garrison.kit.clock import FrozenClock
 from garrison.models import LoginAttempt
-from garrison.sessions.schemas import MAX_LOGIN_LENGTH, MAX_PASSWORD_INPUT
+from garrison.sessions.schemas import MAX_LOGIN_LENGTH
 from tests.conftest import Accounts
 
 LOGIN = "/api/v1/auth/login"
@@ -47,7 +48,7 @@ def assert_problem(response: httpx.Response, status: int | None = None) -> dict[
 
 
 async def attempts(app: FastAPI) -> int:
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         return int(await db.scalar(select(func.count()).select_from(LoginAttempt)) or 0)
 

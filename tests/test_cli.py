@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
+from garrison.authn.passwords import PasswordHasher
 from garrison.config import Settings
 from garrison.db import Database
-from garrison.identity.passwords import PasswordHasher
 from garrison.identity.repository import UserRepository
 from garrison.models import AuditEvent
 from tests.conftest import settings_env

@@ -59,7 +59,7 @@ async def test_requests_succeed_after_the_server_closed_pooled_connections(
 ) -> None:
     await accounts.create(username="alice")
     tokens = await accounts.login("alice")
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     await _fill_pool(database, 3)
     assert await _terminate_pool(settings) >= 3
 
@@ -81,11 +81,11 @@ async def test_requests_succeed_after_the_server_closed_pooled_connections(
     assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
 
 
-async def test_a_transaction_retries_begin_on_a_connection_found_dead_there(
+async def test_a_transaction_replaces_a_connection_found_dead_at_its_start(
     app: FastAPI, settings: Settings
 ) -> None:
-    database: Database = app.state.database
-    # Without the check at checkout, the dead connection is only found when BEGIN fails on it.
+    database: Database = app.state.services.database
+    # Without the check at checkout, the dead connection is only found when the transaction starts.
     event.remove(database.engine.sync_engine.pool, "checkout", _discard_if_closed)
     await database.dispose()
     await _fill_pool(database, 1)

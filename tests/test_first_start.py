@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from garrison.authn.passwords import PasswordHasher
 from garrison.config import Settings
 from garrison.db import Database
-from garrison.identity.passwords import PasswordHasher
 from garrison.identity.repository import UserRepository
 from garrison.models import Organisation, User
 from tests.conftest import settings_env

@@ -35,7 +35,7 @@ async def test_five_failures_lock_and_the_lock_expires(
     clock.advance(minutes=1, seconds=1)
     assert (await attempt(client, "alice", PASSWORD)).status_code == 200
 
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         user = (await db.scalars(select(User).where(User.username_key == "alice"))).one()
         kinds = (await db.scalars(select(Anomaly.type))).all()
@@ -63,7 +63,7 @@ async def test_parallel_wrong_attempts_cannot_exceed_the_threshold(
     await accounts.create(username="carol")
     responses = await asyncio.gather(*(attempt(client, "carol", f"wrong guess {i:04d}") for i in range(15)))
     assert {r.status_code for r in responses} == {401}
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         reasons = (await db.scalars(select(LoginAttempt.reason))).all()
     checked = [r for r in reasons if r and r.startswith("bad_password")]

@@ -97,7 +97,7 @@ async def test_pending_password_change_blocks_everything_but_the_change(
     accounts: Accounts, client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     user = await accounts.create(username="dave")
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.transaction() as db:
         await db.execute(update(User).where(User.id == user.id).values(must_change_password=True))
     tokens = await accounts.login("dave")
@@ -186,7 +186,7 @@ async def test_revocations_by_the_user_are_audited(
     assert (
         await client.delete(f"/api/v1/me/sessions/{other['session_id']}", headers=bearer(current))
     ).status_code == 204
-    database: Database = app.state.database
+    database: Database = app.state.services.database
     async with database.sessions() as db:
         events = (await db.scalars(select(AuditEvent).where(AuditEvent.action == "session.revoked"))).all()
     assert len(events) == 1

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import FastAPI
 
-from garrison.audit.service import SYSTEM
 from garrison.errors import PROBLEM_CONTENT_TYPE
+from garrison.events.service import SYSTEM
 from garrison.keys.service import KeyStore, Signer
 from garrison.kit.clock import FrozenClock
 from tests.conftest import Accounts, bearer
@@ -117,7 +117,7 @@ async def other_tokens(accounts: Accounts) -> dict[str, Any]:
 @pytest.fixture
 async def signer(app: FastAPI) -> Signer:
     """The server's current signing key: forgeries signed with it verify cryptographically."""
-    keys: KeyStore = app.state.keys
+    keys: KeyStore = app.state.services.keys
     return await keys.signer()
 
 
@@ -546,7 +546,7 @@ async def test_key_rotation_keeps_old_tokens_valid_until_they_expire(
     old = await accounts.login("rory")
     old_kid = parts(old["access_token"])[0]["kid"]
 
-    keys: KeyStore = app.state.keys
+    keys: KeyStore = app.state.services.keys
     new_kid = await keys.rotate(SYSTEM)
     assert new_kid != old_kid
     assert (await client.get(SESSION, headers=bearer(old))).status_code == 200

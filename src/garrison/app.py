@@ -9,40 +9,31 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CollectorRegistry
 
 from garrison import __version__
-from garrison.admin.analytics_router import router as admin_analytics_router
-from garrison.admin.anomalies_router import router as admin_anomalies_router
-from garrison.admin.api_keys_router import router as admin_api_keys_router
-from garrison.admin.audit_router import router as admin_audit_router
-from garrison.admin.service import AdminService
-from garrison.admin.sessions_router import router as admin_sessions_router
-from garrison.admin.users_router import router as admin_users_router
 from garrison.agents.router import router as agents_router
-from garrison.agents.service import AgentService
-from garrison.apikeys.service import ApiKeyService
+from garrison.analytics.admin_router import overview_router as admin_overview_router
+from garrison.analytics.admin_router import router as admin_analytics_router
+from garrison.apikeys.admin_router import router as admin_api_keys_router
+from garrison.audit.admin_router import router as admin_audit_router
 from garrison.cache import Cache, create_cache
 from garrison.config import Settings
 from garrison.console.router import router as console_router
-from garrison.console.service import Console
 from garrison.db import Database
 from garrison.errors import install_error_handlers
-from garrison.identity.passwords import PasswordHasher
+from garrison.identity.admin_router import router as admin_users_router
 from garrison.identity.router import auth_router as identity_auth_router
 from garrison.identity.router import me_router
 from garrison.keys.router import router as keys_router
-from garrison.keys.service import KeyStore
 from garrison.kit.clock import Clock, SystemClock
 from garrison.metrics import HttpMetrics
 from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware
 from garrison.ops.router import router as ops_router
-from garrison.security.ratelimit import RateLimiter
+from garrison.security.admin_router import router as admin_anomalies_router
+from garrison.services import Services
+from garrison.sessions.admin_router import router as admin_sessions_router
 from garrison.sessions.router import me_sessions_router
 from garrison.sessions.router import router as auth_router
-from garrison.sessions.service import SessionService
-from garrison.sessions.state import SessionCache
-from garrison.sessions.tokens import VerifiedTokens
 
 log = structlog.get_logger("garrison.app")
 
@@ -59,15 +50,10 @@ def create_app(
     The schema is not touched here: ``garrison serve`` migrates and bootstraps once before workers start.
     The app starts even when the database is down (``/readyz`` then says so).
     """
-    database = database or Database(settings)
-    cache = cache or create_cache(settings)
-    clock = clock or SystemClock()
-    registry = CollectorRegistry()
-    keys = KeyStore(database, settings, clock)
-    hasher = PasswordHasher(settings)
-    session_cache = SessionCache(database, cache, settings)
-    limiter = RateLimiter(settings)
-    sessions = SessionService(database, settings, clock, keys, hasher, session_cache, limiter)
+    services = Services.build(
+        settings, database or Database(settings), cache or create_cache(settings), clock or SystemClock()
+    )
+    keys, session_cache, hasher = services.keys, services.session_cache, services.hasher
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -85,8 +71,8 @@ def create_app(
             yield
         finally:
             await session_cache.stop()
-            await cache.close()
-            await database.dispose()
+            await services.cache.close()
+            await services.database.dispose()
 
     app = FastAPI(
         title="Garrison",
@@ -94,21 +80,8 @@ def create_app(
         description="Identity, access and session governance.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.cache = cache
-    app.state.registry = registry
-    app.state.clock = clock
-    app.state.keys = keys
-    app.state.verified_tokens = VerifiedTokens()
-    app.state.hasher = hasher
-    app.state.session_cache = session_cache
-    app.state.sessions = sessions
-    app.state.limiter = limiter
-    app.state.admin = admin = AdminService(settings, hasher, sessions)
-    app.state.api_keys = api_keys = ApiKeyService(settings, clock, database, admin)
-    app.state.agents = AgentService(settings, clock, api_keys, limiter)
-    app.state.console = Console(settings.console_dir)
+    app.state.services = services
+    app.state.provided = services.by_type()
 
     install_error_handlers(app)
     app.include_router(ops_router)
@@ -122,6 +95,7 @@ def create_app(
     app.include_router(admin_audit_router)
     app.include_router(admin_anomalies_router)
     app.include_router(admin_analytics_router)
+    app.include_router(admin_overview_router)
     app.include_router(admin_api_keys_router)
     app.include_router(agents_router)
     app.include_router(console_router)
@@ -137,5 +111,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER],
         )
-    app.add_middleware(EdgeMiddleware, metrics=HttpMetrics(registry), hsts_max_age=settings.hsts_max_age)
+    app.add_middleware(
+        EdgeMiddleware, metrics=HttpMetrics(services.registry), hsts_max_age=settings.hsts_max_age
+    )
     return app

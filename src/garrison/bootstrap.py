@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from garrison.audit.service import SYSTEM
+from garrison.authn.passwords import PasswordHasher
 from garrison.config import Settings
 from garrison.db import Database
-from garrison.identity.passwords import PasswordHasher
+from garrison.events.service import SYSTEM
 from garrison.identity.repository import UserRepository
 from garrison.identity.service import NewUser, create_user
 from garrison.kit.crypto import generate_password

@@ -15,12 +15,12 @@ from fastapi import FastAPI
 
 from garrison import __version__, migrate
 from garrison.app import create_app
-from garrison.audit.service import Actor
+from garrison.authn.passwords import PasswordHasher
 from garrison.bootstrap import FirstAdmin, bootstrap
 from garrison.config import ConfigError, Settings, load_settings
 from garrison.db import Database
 from garrison.errors import AppError
-from garrison.identity.passwords import PasswordHasher
+from garrison.events.service import Actor
 from garrison.identity.service import NewUser, create_user, reset_password
 from garrison.keys.service import KeyStore
 from garrison.kit.clock import SystemClock

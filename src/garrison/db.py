@@ -5,10 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Insert, Table, bindparam, event, insert, text
 from sqlalchemy.engine import URL
@@ -84,37 +82,13 @@ async def insert_rows(session: AsyncSession, rows: Sequence[TableRow], then: The
         await connection.execute(then[0], then[1])
 
 
-BUCKET_FORMAT = "%Y-%m-%dT%H:%M"
+# Functions SQLite connections get (name -> (arity, function)); features register theirs at import.
+_SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
 
 
-def _local(value: str | None, tz: str) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
-
-
-def local_time_text(value: str | None, tz: str, fmt: str) -> str | None:
-    """strftime of a stored UTC timestamp in time zone ``tz`` (SQLite function ``garrison_local``)."""
-    local = _local(value, tz)
-    return None if local is None else local.strftime(fmt)
-
-
-def truncate(local: datetime, unit: str) -> datetime:
-    """The start of the hour, day, ISO week (Monday) or month holding ``local``."""
-    if unit == "hour":
-        return local.replace(minute=0, second=0, microsecond=0)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if unit == "week":
-        return day - timedelta(days=day.weekday())
-    if unit == "month":
-        return day.replace(day=1)
-    return day
-
-
-def local_bucket_text(value: str | None, unit: str, tz: str) -> str | None:
-    """The local-time bucket of a stored UTC timestamp (SQLite function ``garrison_bucket``)."""
-    local = _local(value, tz)
-    return None if local is None else truncate(local, unit).strftime(BUCKET_FORMAT)
+def register_sqlite_function(name: str, arity: int, function: Callable[..., Any]) -> None:
+    """Make ``function`` callable in SQL on every SQLite connection opened from now on (deterministic)."""
+    _SQLITE_FUNCTIONS[name] = (arity, function)
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -134,9 +108,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        # SQLite has no time zones: analytics call these to bucket UTC timestamps in local time.
-        dbapi_connection.create_function("garrison_local", 3, local_time_text, deterministic=True)
-        dbapi_connection.create_function("garrison_bucket", 3, local_bucket_text, deterministic=True)
+        for name, (arity, function) in _SQLITE_FUNCTIONS.items():
+            dbapi_connection.create_function(name, arity, function, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -186,28 +159,22 @@ def _discard_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
         raise DisconnectionError("the server closed this connection")
 
 
-async def _begin(session: AsyncSession) -> None:
-    """Send BEGIN now, on a live connection: retried once on another connection if this one is dead.
+async def _live_connection(session: AsyncSession) -> None:
+    """Check the session's connection out now, and make sure its server has not closed it.
 
-    Retrying is safe because nothing has been done yet. asyncpg would otherwise send BEGIN just before
-    the first statement, where a dead connection fails a transaction that cannot be replayed. Starting
-    the driver's transaction early costs no extra round trip: it is the BEGIN the transaction needs.
+    Public API only: the checkout listener (:func:`_discard_if_closed`) replaces connections asyncpg
+    already knows are closed; a close it learns of between checkout and here (the event loop ran in
+    between) is caught by asking the driver connection, and that connection is invalidated and replaced
+    once. Nothing has been sent on it yet, so replacing it is always safe.
     """
     for attempt in (1, 2):
         connection = await session.connection()
-        adapted = (await connection.get_raw_connection()).dbapi_connection
-        start = getattr(adapted, "_start_transaction", None)
-        if start is None or getattr(adapted, "_transaction", None) is not None:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if driver is None or not driver.is_closed() or attempt == 2:
             return
-        try:
-            await start()
-            return
-        except Exception:
-            driver = getattr(adapted, "driver_connection", None)
-            if attempt == 2 or driver is None or not driver.is_closed():
-                raise
-            await connection.invalidate()
-            await session.rollback()
+        await connection.invalidate()
+        await session.rollback()
 
 
 class Database:
@@ -256,7 +223,7 @@ class Database:
         factory = self._writer_sessions if write else self.sessions
         async with factory() as session:
             if self._postgres:
-                await _begin(session)
+                await _live_connection(session)
             try:
                 yield session
                 await session.commit()

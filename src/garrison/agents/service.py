@@ -6,8 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.agents.schemas import ClientStatus
 from garrison.apikeys.errors import InvalidApiKey
-from garrison.apikeys.schemas import ApiKeyScope
-from garrison.apikeys.service import ApiKeyService
+from garrison.authn.subject import ApiKeySubject
 from garrison.config import Settings
 from garrison.identity.account import effective_status
 from garrison.identity.repository import UserRepository
@@ -20,21 +19,19 @@ BLOCKING_STATES = frozenset({"blocked", "expired", "deleted"})
 
 
 class AgentService:
-    def __init__(self, settings: Settings, clock: Clock, keys: ApiKeyService, limiter: RateLimiter) -> None:
+    def __init__(self, settings: Settings, clock: Clock, limiter: RateLimiter) -> None:
         self.settings = settings
         self.clock = clock
-        self.keys = keys
         self.limiter = limiter
 
-    async def client_status(self, db: AsyncSession, presented_key: str) -> ClientStatus:
+    async def client_status(self, db: AsyncSession, key: ApiKeySubject) -> ClientStatus:
         """The account state of the user the presented agent key is bound to, and of no one else."""
-        key = await self.keys.authenticate(db, presented_key, ApiKeyScope.AGENT)
-        await self.limiter.hit(self.settings.rate_limit_api_key, "api-key", str(key.id))
+        await self.limiter.hit(self.settings.rate_limit_api_key, "api-key", str(key.key_id))
         user = await UserRepository(db).get(key.user_id) if key.user_id is not None else None
         if user is None:
             raise InvalidApiKey("The API key is not bound to a user.")
         now = self.clock.now()
-        status = "deleted" if user.deleted_at is not None else effective_status(user, now)
+        status = effective_status(user, now)
         return ClientStatus(
             username=user.username, is_blocked=status in BLOCKING_STATES, status=status, checked_at=now
         )

@@ -12,15 +12,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.admin.service import AdminService
-from garrison.apikeys.errors import InsufficientScope, InvalidApiKey
+from garrison.apikeys.errors import InvalidApiKey
 from garrison.apikeys.repository import ApiKeyRepository, KeyFilters
-from garrison.apikeys.schemas import ApiKeyCreate, ApiKeyIssued, ApiKeyOut, ApiKeyScope, ApiKeyStatus, KeyUser
-from garrison.audit.service import record
+from garrison.apikeys.schemas import (
+    ApiKeyCreate,
+    ApiKeyIssued,
+    ApiKeyOut,
+    ApiKeyScope,
+    ApiKeyStatus,
+    KeyUser,
+)
 from garrison.authz.deps import Admin
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.errors import Conflict, NotFound, ValidationFailed
+from garrison.events.service import record
+from garrison.identity.admin_service import AdminService
 from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, keyed_hash, random_token
 from garrison.kit.pagination import Page, PageParams
@@ -200,8 +207,8 @@ class ApiKeyService:
 
     # -- authentication ------------------------------------------------------------------------
 
-    async def authenticate(self, db: AsyncSession, presented: str, scope: ApiKeyScope) -> ApiKey:
-        """The active key ``presented`` is, holding ``scope`` (RFC 6750 §3.1 errors otherwise)."""
+    async def verify(self, db: AsyncSession, presented: str) -> ApiKey:
+        """The active key ``presented`` is (RFC 6750 §3.1 ``invalid_token`` otherwise)."""
         if not presented.startswith(KEY_PREFIX) or len(presented) > _MAX_KEY_LENGTH:
             raise InvalidApiKey
         # The lookup is by a keyed hash of the whole key, so no comparison leaks timing about it.
@@ -209,8 +216,6 @@ class ApiKeyService:
         now = self.clock.now()
         if key is None or key_status(key, now) is not ApiKeyStatus.ACTIVE:
             raise InvalidApiKey
-        if scope not in key.scopes:
-            raise InsufficientScope(scope)
         if key.last_used_at is None or key.last_used_at < now - _TOUCH_INTERVAL:
             async with self.database.transaction(write=True) as writer:
                 await ApiKeyRepository(writer).touch(key.id, now, now - _TOUCH_INTERVAL)

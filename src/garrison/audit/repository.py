@@ -1,28 +1,53 @@
-"""SQL for audit events: insert and read, never update or delete."""
+"""SQL reading the audit trail: filtered, newest first, paginated."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.models import AuditEvent
-from garrison.models.base import table
-
-_INSERT = insert(table(AuditEvent))
 
 
 class AuditRepository:
+    """Reads of the audit trail; events are written by :mod:`garrison.events`."""
+
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def insert(self, values: dict[str, Any]) -> None:
-        """Append one event (``values`` by column; id and defaults filled in).
+    async def page(
+        self, query: Select[AuditEvent], *, limit: int, offset: int
+    ) -> tuple[list[AuditEvent], int]:
+        total = await self.db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        rows = await self.db.scalars(query.limit(limit).offset(offset))
+        return list(rows), total
 
-        A plain INSERT, not a unit-of-work flush; changes still pending in the session are flushed
-        first, so that the event never precedes the rows it refers to.
-        """
-        if self.db.new or self.db.dirty or self.db.deleted:
-            await self.db.flush()
-        await self.db.execute(_INSERT, values)
+
+def audit_query(
+    *,
+    organisation_id: uuid.UUID | None,
+    actor_id: str | None,
+    action: str | None,
+    target_id: str | None,
+    outcome: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[AuditEvent]:
+    query = select(AuditEvent)
+    if organisation_id is not None:
+        query = query.where(AuditEvent.organisation_id == organisation_id)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if target_id:
+        query = query.where(AuditEvent.target_id == target_id)
+    if outcome:
+        query = query.where(AuditEvent.outcome == outcome)
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.created_at < until)
+    return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id)

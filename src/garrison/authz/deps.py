@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-from garrison.audit.service import Actor, record
+from garrison.authn.deps import authenticate_ready
+from garrison.authn.subject import DocumentedBearer, Principal, user_actor
 from garrison.authz.permissions import Permission, rank_of
 from garrison.authz.service import decide
 from garrison.db import Database
 from garrison.errors import Forbidden, NotFound
-from garrison.sessions.principal import DocumentedBearer, Principal, authenticate_ready, user_actor
+from garrison.events.service import Actor, record
 
 
 class PermissionDenied(Forbidden):
@@ -51,11 +53,11 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
     """A dependency admitting callers whose roles grant ``permission``; denials are audited (403)."""
 
     async def dependency(request: Request, _documented: DocumentedBearer = None) -> Admin:
-        principal = await authenticate_ready(request)
+        principal = await authenticate_ready(request, None)
         actor = user_actor(request, principal)
         decision = decide(principal, permission)
         if not decision.allowed:
-            database: Database = request.app.state.database
+            database: Database = request.app.state.provided[Database]
             # The request fails, so the denial is recorded in a transaction of its own.
             async with database.transaction(write=True) as db:
                 await record(
@@ -72,3 +74,17 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"
     return dependency
+
+
+# Admin routes: one alias per permission, each admitting only callers whose roles grant it.
+UsersRead = Annotated[Admin, Depends(require(Permission.USERS_READ))]
+UsersWrite = Annotated[Admin, Depends(require(Permission.USERS_WRITE))]
+UsersBlock = Annotated[Admin, Depends(require(Permission.USERS_BLOCK))]
+SessionsRead = Annotated[Admin, Depends(require(Permission.SESSIONS_READ))]
+SessionsRevoke = Annotated[Admin, Depends(require(Permission.SESSIONS_REVOKE))]
+AuditRead = Annotated[Admin, Depends(require(Permission.AUDIT_READ))]
+AnalyticsRead = Annotated[Admin, Depends(require(Permission.ANALYTICS_READ))]
+AnomaliesRead = Annotated[Admin, Depends(require(Permission.ANOMALIES_READ))]
+AnomaliesWrite = Annotated[Admin, Depends(require(Permission.ANOMALIES_WRITE))]
+ApiKeysRead = Annotated[Admin, Depends(require(Permission.API_KEYS_READ))]
+ApiKeysWrite = Annotated[Admin, Depends(require(Permission.API_KEYS_WRITE))]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from garrison.authn.subject import Principal
 from garrison.authz.permissions import BUILTIN_ROLES, Permission, Scope
-from garrison.sessions.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from garrison.console.service import Console, content_security_policy, new_nonce, not_built_page
+from garrison.deps import provide
 from garrison.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
@@ -19,9 +22,10 @@ def _page(body: str, nonce: str, status: int = 200) -> HTMLResponse:
 
 @router.api_route("/admin", methods=["GET", "HEAD"])
 @router.api_route("/admin/{path:path}", methods=["GET", "HEAD"])
-async def console(request: Request, path: str = "") -> Response:
+async def console(
+    request: Request, service: Annotated[Console, Depends(provide(Console))], path: str = ""
+) -> Response:
     """A file of the build when ``path`` names one; otherwise the app's page."""
-    service: Console = request.app.state.console
     nonce = new_nonce()
     if not service.built:
         if path.startswith("assets/"):

@@ -10,18 +10,20 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import Actor, record
+from garrison.authn.passwords import PasswordHasher
+from garrison.authn.subject import Principal
 from garrison.config import RegistrationMode, Settings
 from garrison.errors import Forbidden, ValidationFailed
+from garrison.events.service import Actor, record
 from garrison.identity.errors import UserNotFound
 from garrison.identity.names import normalize_username
-from garrison.identity.passwords import PasswordHasher, check_password_policy
+from garrison.identity.password_policy import check_password_policy
+from garrison.identity.ports import UserSessions
 from garrison.identity.repository import UserRepository
 from garrison.identity.schemas import PasswordChange, Profile, RegisterRequest, UserOut
 from garrison.identity.service import NewUser, create_user
-from garrison.models import PasswordHistory, User, UserStatus
-from garrison.sessions.principal import Principal
-from garrison.sessions.service import SessionService
+from garrison.models import PasswordHistory, User
+from garrison.models.states import account_state
 from garrison.tenancy.repository import OrganisationRepository
 
 
@@ -41,13 +43,8 @@ class PasswordReused(ValidationFailed):
 
 
 def effective_status(user: User, now: datetime) -> str:
-    if user.status is UserStatus.BLOCKED:
-        return "blocked"
-    if user.account_expires_at is not None and now >= user.account_expires_at:
-        return "expired"
-    if user.locked_until is not None and now < user.locked_until:
-        return "locked"
-    return "active"
+    """The account's state now, as the API shows it (:data:`garrison.models.states.ACCOUNT_RULES`)."""
+    return account_state(user, now).value
 
 
 def user_out(user: User, now: datetime) -> UserOut:
@@ -163,7 +160,7 @@ async def change_password(
     db: AsyncSession,
     hasher: PasswordHasher,
     settings: Settings,
-    sessions: SessionService,
+    sessions: UserSessions,
     principal: Principal,
     body: PasswordChange,
     now: datetime,

@@ -6,18 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from garrison.authn.deps import CurrentPrincipal, Hasher, PendingPrincipal
+from garrison.authn.subject import client_info, user_actor
 from garrison.authz.permissions import permissions_of
-from garrison.deps import (
-    AppClock,
-    AppSettings,
-    CurrentPrincipal,
-    DbSession,
-    Hasher,
-    Limiter,
-    PendingPrincipal,
-    Sessions,
-)
+from garrison.deps import AppClock, AppSettings, DbSession
 from garrison.identity import account
+from garrison.identity.deps import SessionControl
 from garrison.identity.schemas import (
     LoginAttemptOut,
     MeOut,
@@ -28,8 +22,8 @@ from garrison.identity.schemas import (
     UserOut,
 )
 from garrison.kit.pagination import Page, Paging
+from garrison.security.deps import Limiter
 from garrison.security.repository import LoginAttemptRepository
-from garrison.sessions.principal import client_info, user_actor
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
@@ -99,7 +93,7 @@ async def change_password(
     hasher: Hasher,
     settings: AppSettings,
     clock: AppClock,
-    sessions: Sessions,
+    sessions: SessionControl,
     limiter: Limiter,
 ) -> None:
     """Change the password; every other session of the caller ends."""

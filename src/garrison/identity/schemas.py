@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from garrison.authn.passwords import MAX_PASSWORD_INPUT
 from garrison.kit.schemas import Input
-from garrison.sessions.schemas import MAX_PASSWORD_INPUT
 
 
 class Profile(Input):
@@ -80,3 +81,46 @@ class LoginAttemptOut(BaseModel):
     user_agent: str | None
     success: bool
     reason: str | None
+
+
+class UserSort(StrEnum):
+    CREATED_AT = "created_at"
+    LAST_LOGIN_AT = "last_login_at"
+    USERNAME = "username"
+
+
+class AdminUserRow(BaseModel):
+    id: uuid.UUID
+    username: str
+    email: str
+    full_name: str | None
+    organisation_id: uuid.UUID
+    roles: list[str]
+    status: str
+    department: str | None
+    rank: str | None
+    created_at: datetime
+    last_login_at: datetime | None
+    active_sessions: int
+
+
+class AdminUserCreate(Profile):
+    username: str = Field(min_length=3, max_length=64)
+    email: str = Field(min_length=3, max_length=320)
+    roles: list[str] = Field(default_factory=lambda: ["user"], min_length=1, max_length=10)
+    organisation_id: uuid.UUID | None = Field(default=None, description="Root admins only; default: yours.")
+    account_expires_at: datetime | None = None
+
+
+class AdminUserCreated(BaseModel):
+    user: UserOut
+    temporary_password: str = Field(description="Shown once; the user must change it at first login.")
+
+
+class AdminUserUpdate(Profile):
+    roles: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    account_expires_at: datetime | None = None
+
+
+class BlockRequest(Input):
+    reason: str = Field(min_length=1, max_length=500)

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import Actor, record
+from garrison.authn.passwords import PasswordHasher
+from garrison.events.service import Actor, record
 from garrison.identity.errors import UserExists, UserNotFound
 from garrison.identity.names import normalize_email, normalize_username
-from garrison.identity.passwords import PasswordHasher, check_password_policy
+from garrison.identity.password_policy import check_password_policy
 from garrison.identity.repository import UserRepository
 from garrison.models import BuiltinRole, Organisation, User, UserRole
 from garrison.models.base import utcnow

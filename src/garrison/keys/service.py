@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import text
 
-from garrison.audit.service import SYSTEM, Actor, record
 from garrison.config import Settings
 from garrison.db import Database
+from garrison.events.service import SYSTEM, Actor, record
 from garrison.keys.repository import SigningKeyRepository
 from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, seal, unseal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -35,3 +36,8 @@ async def _page_params(
 
 
 Paging = Annotated[PageParams, Depends(_page_params)]
+
+
+class Order(StrEnum):
+    ASC = "asc"
+    DESC = "desc"

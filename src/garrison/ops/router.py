@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from garrison import __version__
-from garrison.deps import AppCache, AppDatabase, AppSettings
+from garrison.deps import AppCache, AppDatabase, AppSettings, provide
 from garrison.ops import service
 from garrison.ops.schemas import Health, Readiness
 
@@ -30,6 +32,6 @@ async def readyz(database: AppDatabase, cache: AppCache, settings: AppSettings) 
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics(request: Request) -> Response:
+async def metrics(registry: Annotated[CollectorRegistry, Depends(provide(CollectorRegistry))]) -> Response:
     """Prometheus text exposition of this process's metrics."""
-    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -6,29 +6,82 @@ The login path runs these on every attempt: Core statements on the tables, built
 from __future__ import annotations
 
 import functools
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Insert, Update, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import JSON, Insert, Integer, Select, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.db import TableRow, Then, insert_rows
-from garrison.identity.repository import login_key
-from garrison.models import Anomaly, AuditEvent, LoginAttempt, LoginRollup, User, UserRole, UserStatus
+from garrison.models import (
+    Anomaly,
+    AuditEvent,
+    LoginAttempt,
+    LoginRollup,
+    Session,
+    User,
+    UserRole,
+    UserStatus,
+)
 from garrison.models.base import table
+from garrison.models.rollups import RollupRow
 from garrison.models.security import ACTIVITY_WORDS
-from garrison.security.rollups import RollupRow
-from garrison.sessions.repository import ELSEWHERE_LIMIT, Elsewhere, OtherSession, elsewhere_query
+from garrison.models.states import MAY_LOG_IN, account_state_in
 
 _users = table(User)
+_sessions = table(Session)
 _roles = table(UserRole)
 _attempts = table(LoginAttempt)
 _audit_events = table(AuditEvent)
 _anomalies = table(Anomaly)
+
+
+def login_key(login: str) -> tuple[str, str]:
+    """The ``users`` column a login name is looked up in (username or email key) and its value."""
+    key = unicodedata.normalize("NFKC", login.strip()).casefold()
+    return ("email_key" if "@" in key else "username_key"), key
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSession:
+    id: uuid.UUID
+    ip: str | None
+    device_label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """Where a new login comes from: other sessions from elsewhere make it a concurrent login."""
+
+    ip: str | None
+    device: str | None
+
+
+ELSEWHERE_LIMIT = 10  # other sessions read for the concurrent-login anomaly, whatever their number
+
+
+def elsewhere_query() -> Select[tuple[uuid.UUID, str | None, str | None, datetime]]:
+    """The user's active sessions from another address or device, newest first (parameters
+    ``user_id``, ``now``, ``ip``, ``device``, ``limit``)."""
+    return (
+        select(_sessions.c.id, _sessions.c.ip, _sessions.c.device_label, _sessions.c.created_at)
+        .where(
+            _sessions.c.user_id == bindparam("user_id"),
+            _sessions.c.ended_at.is_(None),
+            _sessions.c.expires_at > bindparam("now"),
+            or_(
+                _sessions.c.ip.is_distinct_from(bindparam("ip")),
+                _sessions.c.device_label.is_distinct_from(bindparam("device")),
+            ),
+        )
+        .order_by(_sessions.c.created_at.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 class LoginAttemptRepository:
@@ -145,6 +198,7 @@ class AccountAtLogin:
     # The user's other active sessions from another address or device, at most ELSEWHERE_LIMIT;
     # None where not read with the rest.
     others: tuple[OtherSession, ...] | None = None
+    locked_until: datetime | None = None  # a correct password has just cleared any lock
 
 
 _LOCK_OVER = and_(_users.c.locked_until.is_not(None), _users.c.locked_until <= bindparam("now"))
@@ -170,12 +224,8 @@ def _reserve(column: str) -> Update:
     )
 
 
-# The condition of SessionService._status_refusal, in SQL: may this account log in now?
-_MAY_LOG_IN = and_(
-    _users.c.status == UserStatus.ACTIVE,
-    _users.c.deleted_at.is_(None),
-    or_(_users.c.account_expires_at.is_(None), _users.c.account_expires_at > bindparam("now")),
-)
+# May this account log in now? The state rule's SQL form (the login flow applies its Python form).
+_MAY_LOG_IN = account_state_in(MAY_LOG_IN, bindparam("now"), _users.c)
 
 
 # PostgreSQL returns the user's roles with the rest of the row (an array, NULL if none).
@@ -277,8 +327,3 @@ class LockoutRepository:
             .returning(User.id)
         )
         return result.scalar_one_or_none() is not None
-
-    async def reset(self, user_id: uuid.UUID) -> None:
-        await self.db.execute(
-            update(User).where(User.id == user_id).values(failed_login_count=0, locked_until=None)
-        )

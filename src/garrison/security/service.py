@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import SYSTEM, Actor, event_row
+from garrison.authn.subject import ClientInfo
 from garrison.db import TableRow, insert_rows
+from garrison.events.service import SYSTEM, Actor, event_row
+from garrison.models.rollups import rows_for_attempt
 from garrison.security.repository import AnomalyRepository, LoginAttemptRepository
-from garrison.security.rollups import rows_for_attempt
 
 
 class AnomalyType(StrEnum):
@@ -28,15 +29,6 @@ SEVERITY = {
     AnomalyType.REFRESH_TOKEN_REUSE: "high",
     AnomalyType.LOCKOUT: "medium",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    """Who is at the other end of a request, as far as the network tells."""
-
-    ip: str | None
-    user_agent: str | None
-    request_id: str | None = None
 
 
 async def record_attempt(

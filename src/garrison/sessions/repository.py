@@ -12,17 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.db import TableRow
 from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
 from garrison.models.base import table
+from garrison.models.states import SessionState, session_state
+from garrison.security.repository import ELSEWHERE_LIMIT, Elsewhere, OtherSession, elsewhere_query
 
 _sessions = table(Session)
 _tokens = table(RefreshToken)
 _users = table(User)
 _roles = table(UserRole)
+_ELSEWHERE = elsewhere_query()
 
 # A session, its user and the user's roles: one row per role (one row with role NULL if none).
 _STATE_COLUMNS = (
@@ -90,24 +93,6 @@ class SessionRecord:
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class OtherSession:
-    id: uuid.UUID
-    ip: str | None
-    device_label: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Elsewhere:
-    """Where a new login comes from: other sessions from elsewhere make it a concurrent login."""
-
-    ip: str | None
-    device: str | None
-
-
-ELSEWHERE_LIMIT = 10  # other sessions read for the concurrent-login anomaly, whatever their number
-
-
 def _record(rows: Sequence[Row[*tuple[Any, ...]]]) -> SessionRecord | None:
     if not rows:
         return None
@@ -128,6 +113,16 @@ def _record(rows: Sequence[Row[*tuple[Any, ...]]]) -> SessionRecord | None:
         must_change_password=first.must_change_password,
         roles=tuple(sorted(row.role for row in rows if row.role is not None)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilters:
+    user_id: uuid.UUID | None = None
+    state: SessionState | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ip: str | None = None
+    organisation_id: uuid.UUID | None = None
 
 
 class SessionRepository:
@@ -286,24 +281,28 @@ class SessionRepository:
         )
         return list(result), total
 
-
-def elsewhere_query() -> Select[tuple[uuid.UUID, str | None, str | None, datetime]]:
-    """The user's active sessions from another address or device, newest first (parameters
-    ``user_id``, ``now``, ``ip``, ``device``, ``limit``)."""
-    return (
-        select(_sessions.c.id, _sessions.c.ip, _sessions.c.device_label, _sessions.c.created_at)
-        .where(
-            _sessions.c.user_id == bindparam("user_id"),
-            _sessions.c.ended_at.is_(None),
-            _sessions.c.expires_at > bindparam("now"),
-            or_(
-                _sessions.c.ip.is_distinct_from(bindparam("ip")),
-                _sessions.c.device_label.is_distinct_from(bindparam("device")),
-            ),
+    async def list_filtered(
+        self, filters: SessionFilters, now: datetime, idle_cutoff: datetime, *, limit: int, offset: int
+    ) -> tuple[list[tuple[Session, str, str]], int]:
+        state = session_state(now, idle_cutoff)
+        query = select(Session, User.username, state.label("state")).join(User, User.id == Session.user_id)
+        if filters.organisation_id is not None:
+            query = query.where(Session.organisation_id == filters.organisation_id)
+        if filters.user_id is not None:
+            query = query.where(Session.user_id == filters.user_id)
+        if filters.state is not None:
+            query = query.where(state == filters.state.value)
+        if filters.since is not None:
+            query = query.where(Session.created_at >= filters.since)
+        if filters.until is not None:
+            query = query.where(Session.created_at < filters.until)
+        if filters.ip:
+            query = query.where(Session.ip == filters.ip)
+        total = await self.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = await self.db.execute(
+            query.order_by(Session.created_at.desc(), Session.id).limit(limit).offset(offset)
         )
-        .order_by(_sessions.c.created_at.desc())
-        .limit(bindparam("limit", type_=Integer))
-    )
+        return [(session, username, label) for session, username, label in rows.all()], total
 
-
-_ELSEWHERE = elsewhere_query()
+    async def get(self, session_id: uuid.UUID) -> Session | None:
+        return await self.db.get(Session, session_id)

@@ -9,9 +9,17 @@ from fastapi import APIRouter, Cookie, Depends, Header, Request, Response, statu
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from garrison.audit.service import Actor
-from garrison.deps import AppClock, AppSettings, CurrentPrincipal, DbSession, PendingPrincipal, Sessions
+from garrison.authn.deps import CurrentPrincipal, PendingPrincipal, authenticate
+from garrison.authn.errors import MissingToken
+from garrison.authn.subject import (
+    DocumentedBearer,
+    Principal,
+    client_info,
+    user_actor,
+)
+from garrison.deps import AppClock, AppSettings, DbSession
 from garrison.errors import BadRequest, ValidationFailed
+from garrison.events.service import Actor
 from garrison.kit.pagination import Page, Paging
 from garrison.models import Session
 from garrison.sessions.cookies import (
@@ -21,14 +29,7 @@ from garrison.sessions.cookies import (
     clear_session_cookies,
     set_session_cookies,
 )
-from garrison.sessions.errors import MissingToken
-from garrison.sessions.principal import (
-    DocumentedBearer,
-    Principal,
-    authenticate,
-    client_info,
-    user_actor,
-)
+from garrison.sessions.deps import Logins, Sessions
 from garrison.sessions.repository import SessionRepository
 from garrison.sessions.schemas import LoginRequest, RefreshRequest, SessionInfo, SessionOut, TokenResponse
 from garrison.sessions.service import TokenPair
@@ -128,14 +129,14 @@ _SETS_COOKIES: dict[int | str, dict[str, Any]] = {
     responses=_SETS_COOKIES,
 )
 async def login(
-    request: Request, response: Response, sessions: Sessions, settings: AppSettings, clock: AppClock
+    request: Request, response: Response, logins: Logins, settings: AppSettings, clock: AppClock
 ) -> TokenResponse:
     """Password login (JSON, or the OAuth 2.0 password form). Returns a session's first tokens.
 
     With ``"token_delivery": "cookie"`` the refresh token is set as an HttpOnly cookie instead.
     """
     body = await _login_body(request)
-    pair = await sessions.login(body.username, body.password, client_info(request))
+    pair = await logins.login(body.username, body.password, client_info(request))
     if body.token_delivery == "cookie":  # noqa: S105 (a delivery mode, not a password)
         return _cookie_tokens(pair, request, response, settings, clock)
     return _tokens(pair)
@@ -175,7 +176,7 @@ async def _optional_principal(request: Request, _documented: DocumentedBearer = 
     """The Bearer caller when an Authorization header is sent (and valid); None without one."""
     if "authorization" not in request.headers:
         return None
-    return await authenticate(request)
+    return await authenticate(request, None)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

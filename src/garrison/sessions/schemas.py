@@ -8,11 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from garrison.authn.passwords import MAX_PASSWORD_INPUT
 from garrison.kit.schemas import Input
+from garrison.models.states import SessionState
 
 # Generous bounds on input; the password policy applies when a password is set, not when it is tried.
 MAX_LOGIN_LENGTH = 320
-MAX_PASSWORD_INPUT = 1024
 
 
 class LoginRequest(Input):
@@ -71,3 +72,27 @@ class SessionOut(BaseModel):
     user_agent: str | None
     device: str | None
     current: bool
+
+
+class RevokeRequest(Input):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class SessionUser(BaseModel):
+    id: uuid.UUID
+    username: str
+
+
+class AdminSessionRow(BaseModel):
+    id: uuid.UUID
+    user: SessionUser
+    organisation_id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    state: SessionState
+    ip: str | None
+    user_agent: str | None
+    device: str | None

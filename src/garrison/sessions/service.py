@@ -1,8 +1,7 @@
-"""Login, refresh-token rotation, logout and revocation.
+"""Sessions: refresh-token rotation, logout and revocation (login is :mod:`garrison.sessions.login`).
 
-Login and refresh run their own transactions instead of the request's: a failed attempt must be
-committed (failure counter, lockout, attempt record, anomaly) even though the request ends in an
-error, and password hashing must happen while no database lock is held.
+Refresh runs its own transaction instead of the request's: a refused refresh must still be committed
+(reuse detection revokes the session) although the request ends in an error.
 """
 
 from __future__ import annotations
@@ -14,22 +13,21 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import Actor, record
-from garrison.config import SessionLimitPolicy, Settings
+from garrison.authn.passwords import PasswordHasher
+from garrison.authn.subject import ClientInfo
+from garrison.config import Settings
 from garrison.db import AfterCommit, Database, after_commit
 from garrison.errors import NotFound
-from garrison.identity.passwords import PasswordHasher
-from garrison.identity.repository import UserRepository
+from garrison.events.service import Actor, record
 from garrison.keys.service import KeyStore, Signer
 from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, keyed_hash, random_token
 from garrison.kit.useragent import device_label
-from garrison.models import Session, UserStatus
+from garrison.models import Session
 from garrison.security.ratelimit import RateLimiter
-from garrison.security.repository import AccountAtLogin, LockoutRepository, LoginAccount
-from garrison.security.service import AnomalyType, ClientInfo, DetectedAnomaly, raise_anomaly, record_attempt
-from garrison.sessions.errors import InvalidCredentials, InvalidRefreshToken, TooManySessions
-from garrison.sessions.repository import Elsewhere, SessionRepository
+from garrison.security.service import AnomalyType, DetectedAnomaly, raise_anomaly
+from garrison.sessions.errors import InvalidRefreshToken
+from garrison.sessions.repository import SessionRepository
 from garrison.sessions.state import SessionCache, SessionState, state_of
 from garrison.sessions.tokens import issue_access_token
 
@@ -69,202 +67,10 @@ class SessionService:
         self._refresh_key = derive_key(settings.secret(), "refresh-token")
         self._idle = timedelta(seconds=settings.session_idle_timeout)
 
-    def _hash_refresh(self, token: str) -> str:
+    def hash_refresh(self, token: str) -> str:
         return keyed_hash(self._refresh_key, token)
 
-    # -- login ---------------------------------------------------------------------------------
-
-    async def login(self, login: str, password: str, client: ClientInfo) -> TokenPair:
-        """Authenticate with a username or email and a password (ASVS V2.2, lockout V2.2.1)."""
-        settings = self.settings
-        await self.limiter.hit(settings.rate_limit_login_ip, "login-ip", client.ip or "unknown")
-        await self.limiter.hit(settings.rate_limit_login_username, "login-user", login.strip().casefold())
-        now = self.clock.now()
-        # One conditional UPDATE (a SELECT after it only reads a locked account): no transaction needed.
-        async with self.database.statement() as db:
-            account = await LockoutRepository(db).reserve_attempt(login, now, settings.lockout_threshold)
-        if account is None or not account.reserved or account.password_hash is None:
-            await self.hasher.verify_dummy(password)
-            if account is None:
-                reason = "unknown_user"
-            else:
-                reason = "locked" if not account.reserved else "no_password"
-            await self._failed(login, client, reason, account)
-            raise InvalidCredentials
-
-        ok, upgraded_hash = await self.hasher.verify_and_update(password, account.password_hash)
-        if not ok:
-            await self._failed(login, client, "bad_password", account, count_failure=True)
-            raise InvalidCredentials
-
-        # Before the write transaction: a first use may have to create the key in a transaction of its own.
-        signer = await self.keys.signer()
-        async with self.database.transaction(write=True) as db:
-            outcome = await self._open_session(db, signer, account.id, upgraded_hash, login, client)
-            if isinstance(outcome, str):
-                await record_attempt(
-                    db,
-                    client,
-                    now,
-                    username_tried=login,
-                    success=False,
-                    reason=outcome,
-                    user_id=account.id,
-                    organisation_id=account.organisation_id,
-                )
-        if outcome == "session_limit":
-            raise TooManySessions(
-                f"This account already has {settings.max_sessions_per_user} active sessions."
-            )
-        if isinstance(outcome, str):
-            raise InvalidCredentials
-        return outcome
-
-    def _status_refusal(self, account: AccountAtLogin) -> str | None:
-        # LockoutRepository.succeed stamps last_login_at under the same conditions, in SQL.
-        if account.deleted_at is not None:
-            return "deleted"
-        if account.status is UserStatus.BLOCKED:
-            return "blocked"
-        if account.account_expires_at is not None and self.clock.now() >= account.account_expires_at:
-            return "expired"
-        return None
-
-    async def _failed(
-        self,
-        login: str,
-        client: ClientInfo,
-        reason: str,
-        user: LoginAccount | None,
-        *,
-        count_failure: bool = False,
-    ) -> None:
-        now = self.clock.now()
-        settings = self.settings
-        if user is not None and count_failure:
-            # Its own transaction: nothing recorded afterwards can undo a lock the counter has earned.
-            until = now + timedelta(seconds=settings.lockout_duration)
-            async with self.database.transaction(write=True) as db:
-                if await LockoutRepository(db).lock_if_exhausted(user.id, settings.lockout_threshold, until):
-                    reason = "bad_password_locked"
-                    lockout = DetectedAnomaly(
-                        AnomalyType.LOCKOUT,
-                        user_id=user.id,
-                        organisation_id=user.organisation_id,
-                        details={
-                            "ip": client.ip,
-                            "locked_until": until.isoformat(),
-                            "failures": settings.lockout_threshold,
-                        },
-                    )
-                    await raise_anomaly(db, lockout, now)
-                    after_commit(db, lambda: self._refresh_user_states(user.id))
-        # The attempt, its audit event and the analytics rollups: one statement on PostgreSQL.
-        async with self.database.statement() as db:
-            await record_attempt(
-                db,
-                client,
-                now,
-                username_tried=login,
-                success=False,
-                reason=reason,
-                user_id=user.id if user else None,
-                organisation_id=user.organisation_id if user else None,
-            )
-
-    async def _open_session(
-        self,
-        db: AsyncSession,
-        signer: Signer,
-        user_id: uuid.UUID,
-        upgraded_hash: str | None,
-        login: str,
-        client: ClientInfo,
-    ) -> TokenPair | str:
-        """Create the session and its tokens; or the reason not to (account state, session limit)."""
-        now = self.clock.now()
-        settings = self.settings
-        sessions = SessionRepository(db)
-        ended: list[uuid.UUID] = []
-        limit = settings.max_sessions_per_user
-        active = await sessions.count_active(user_id, now) if limit else 0
-        refuse_new = active >= limit and settings.session_limit_policy == SessionLimitPolicy.REFUSE_NEW
-        label = device_label(client.user_agent)
-        here = Elsewhere(client.ip, label)
-        # The password was right: the failure count starts again, whatever else happens. Without a
-        # session limit, the sessions elsewhere are read in the same statement where the engine can.
-        user = await LockoutRepository(db).succeed(
-            user_id, now, stamp_login=not (limit and refuse_new), client=None if limit else here
-        )
-        refusal = self._status_refusal(user)
-        if refusal is not None:
-            return refusal
-        if limit and active >= limit:
-            if refuse_new:
-                return "session_limit"
-            oldest = await sessions.oldest_active(user_id, now, active - limit + 1)
-            ended = await sessions.end(oldest, now, "session_limit")
-        # Only a few other sessions are read, whatever the user's number of sessions.
-        others = user.others
-        if others is None:
-            others = tuple(await sessions.active_elsewhere(user_id, now, here))
-        users = UserRepository(db)
-        if upgraded_hash is not None:  # a legacy (bcrypt) or outdated hash, now argon2id
-            await users.replace_password_hash(user_id, upgraded_hash)
-        refresh = random_token(REFRESH_PREFIX)
-        expires_at = now + timedelta(seconds=settings.session_absolute_timeout)
-        session_id, rows = sessions.new_session(
-            user_id=user_id,
-            organisation_id=user.organisation_id,
-            now=now,
-            expires_at=expires_at,
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
-            device_label=label,
-            refresh_token_hash=self._hash_refresh(refresh),
-        )
-        if others:
-            concurrent = DetectedAnomaly(
-                AnomalyType.CONCURRENT_LOGIN,
-                user_id=user_id,
-                organisation_id=user.organisation_id,
-                details={
-                    "ip": client.ip,
-                    "device": label,
-                    "other_sessions": [
-                        {"session_id": str(s.id), "ip": s.ip, "device": s.device_label} for s in others
-                    ],
-                },
-            )
-            rows += concurrent.rows(now)
-        # The session, any anomaly, the attempt, its audit event and rollups: one statement on PostgreSQL.
-        await record_attempt(
-            db,
-            client,
-            now,
-            username_tried=login,
-            success=True,
-            reason=None,
-            user_id=user_id,
-            organisation_id=user.organisation_id,
-            session_id=session_id,
-            before=rows,
-        )
-        if ended:
-            after_commit(db, lambda: self.cache.ended(ended, "session_limit"))
-        roles = user.roles if user.roles is not None else await users.role_names(user_id)
-        return self._pair(
-            signer,
-            refresh,
-            session_id,
-            user_id,
-            user.organisation_id,
-            roles,
-            user.must_change_password,
-            expires_at,
-        )
-
-    def _pair(
+    def pair(
         self,
         signer: Signer,
         refresh: str,
@@ -293,7 +99,7 @@ class SessionService:
         """Rotate a refresh token (RFC 6749 §6; RFC 9700 §4.14.2): reuse revokes the whole session."""
         if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
             raise InvalidRefreshToken
-        token_hash = self._hash_refresh(token)
+        token_hash = self.hash_refresh(token)
         now = self.clock.now()
         failure: str | None = None
         pair: TokenPair | None = None
@@ -327,11 +133,11 @@ class SessionService:
                         await sessions.insert_refresh_token(
                             session_id,
                             record.organisation_id,
-                            self._hash_refresh(refresh),
+                            self.hash_refresh(refresh),
                             now,
                             touch_session=True,
                         )
-                        pair = self._pair(
+                        pair = self.pair(
                             signer,
                             refresh,
                             session_id,
@@ -380,7 +186,7 @@ class SessionService:
         """The session a current (not yet rotated) refresh token belongs to; the token stays unspent."""
         if not token.startswith(REFRESH_PREFIX) or len(token) > _MAX_REFRESH_LENGTH:
             return None
-        session_id = await SessionRepository(db).current_refresh_session(self._hash_refresh(token))
+        session_id = await SessionRepository(db).current_refresh_session(self.hash_refresh(token))
         return None if session_id is None else await db.get(Session, session_id)
 
     # -- ending sessions -----------------------------------------------------------------------
@@ -441,9 +247,9 @@ class SessionService:
 
     def user_changed(self, db: AsyncSession, user_id: uuid.UUID) -> None:
         """After this transaction commits, re-read the user's sessions into the caches."""
-        after_commit(db, lambda: self._refresh_user_states(user_id))
+        after_commit(db, lambda: self.refresh_user_states(user_id))
 
-    async def _refresh_user_states(self, user_id: uuid.UUID) -> None:
+    async def refresh_user_states(self, user_id: uuid.UUID) -> None:
         """Re-read a user's active sessions (after a lock or status change) into the caches."""
         async with self.database.sessions() as db:
             sessions = SessionRepository(db)

@@ -29,9 +29,17 @@ from garrison.cache import FINAL, Cache, Entry
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.models import UserStatus
+from garrison.models.states import MAY_USE_SESSION, AccountState, account_state
 from garrison.sessions.repository import SessionRecord, SessionRepository
 
 INVALIDATION_CHANNEL = "session-invalidations"
+# Why a session cannot be used, by the state of its account.
+_SESSION_REFUSALS = {
+    AccountState.DELETED: "user_blocked",
+    AccountState.BLOCKED: "user_blocked",
+    AccountState.EXPIRED: "account_expired",
+    AccountState.LOCKED: "account_locked",
+}
 log = structlog.get_logger("garrison.sessions")
 
 
@@ -55,14 +63,18 @@ class SessionState:
     account_expires_at: datetime | None
     must_change_password: bool
 
+    # The account as the state rule reads it (a deleted user's sessions are cached as blocked).
+    @property
+    def status(self) -> UserStatus:
+        return UserStatus.BLOCKED if self.blocked else UserStatus.ACTIVE
+
+    deleted_at = None
+
     def problem(self, now: datetime) -> str | None:
         """Why this session cannot be used now, or ``None`` when it can."""
-        if self.blocked:
-            return "user_blocked"
-        if self.account_expires_at is not None and now >= self.account_expires_at:
-            return "account_expired"
-        if self.locked_until is not None and now < self.locked_until:
-            return "account_locked"
+        state = account_state(self, now)
+        if state not in MAY_USE_SESSION:
+            return _SESSION_REFUSALS[state]
         if now >= self.expires_at:
             return "session_expired"
         if now >= self.idle_expires_at:

@@ -16,10 +16,10 @@ from typing import Any
 
 import jwt
 
+from garrison.authn.errors import InvalidToken
 from garrison.config import Settings
 from garrison.keys.service import ALGORITHM, KeyStore, Signer
 from garrison.kit.clock import Clock
-from garrison.sessions.errors import InvalidToken
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 (RFC 9068 media type)
 MAX_TOKEN_LENGTH = 4096

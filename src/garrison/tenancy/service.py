@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.service import Actor, record
+from garrison.events.service import Actor, record
 from garrison.models import Organisation
 from garrison.tenancy.repository import OrganisationRepository
 

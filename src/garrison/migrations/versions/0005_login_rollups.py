@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from garrison.models.base import UTCDateTime
-from garrison.security.rollups import Totals, rows_for_attempt
+from garrison.models.rollups import Totals, rows_for_attempt
 
 revision: str = "0005"
 down_revision: str | None = "0004"

@@ -1,4 +1,4 @@
-"""User and session governance: what an administrator may do, to whom, and what the audit trail keeps.
+"""User governance: what an administrator may do, to whom, and what the audit trail keeps.
 
 Reach rules: an administrator acts only inside the organisations their permission covers (anything
 else is 404), never on a holder of a role ranked above their own, never grants a role above their own,
@@ -9,35 +9,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.admin.repository import AdminRepository, SessionFilters, UserFilters
-from garrison.admin.schemas import (
-    AdminSessionRow,
-    AdminUserCreate,
-    AdminUserRow,
-    AdminUserUpdate,
-    Order,
-    SessionUser,
-    UserSort,
-)
-from garrison.admin.schemas import SessionState as SessionStateName
-from garrison.audit.service import record
+from garrison.authn.passwords import PasswordHasher
 from garrison.authz.deps import Admin
 from garrison.authz.permissions import BUILTIN_ROLES, rank_of
 from garrison.config import Settings
 from garrison.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from garrison.events.service import record
 from garrison.identity.account import effective_status, profile_values
-from garrison.identity.passwords import PasswordHasher
+from garrison.identity.ports import UserSessions
+from garrison.identity.repository import UserFilters, UserRepository
+from garrison.identity.schemas import AdminUserCreate, AdminUserRow, AdminUserUpdate, UserSort
 from garrison.identity.service import NewUser, create_user, describe
+from garrison.kit.clock import Clock
 from garrison.kit.crypto import generate_password
-from garrison.kit.pagination import Page, PageParams
-from garrison.models import BuiltinRole, Organisation, Session, User, UserRole, UserStatus
-from garrison.security.repository import LockoutRepository
-from garrison.sessions.service import SessionService
+from garrison.kit.pagination import Order, Page, PageParams
+from garrison.models import BuiltinRole, Organisation, User, UserRole, UserStatus
 
 
 class BeyondReach(Forbidden):
@@ -68,15 +59,17 @@ def _row(user: User, active_sessions: int, now: datetime) -> AdminUserRow:
 
 
 class AdminService:
-    def __init__(self, settings: Settings, hasher: PasswordHasher, sessions: SessionService) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, hasher: PasswordHasher, sessions: UserSessions
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self.hasher = hasher
         self.sessions = sessions
-        self._idle = timedelta(seconds=settings.session_idle_timeout)
 
     @property
     def now(self) -> datetime:
-        return self.sessions.clock.now()
+        return self.clock.now()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -91,14 +84,14 @@ class AdminService:
     ) -> Page[AdminUserRow]:
         scoped = replace(filters, organisation_id=admin.organisation_filter(filters.organisation_id))
         now = self.now
-        rows, total = await AdminRepository(db).list_users(
+        rows, total = await UserRepository(db).list_users(
             scoped, sort, order, now, limit=paging.page_size, offset=paging.offset
         )
         items = [_row(user, count, now) for user, count in rows]
         return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
     async def visible_user(self, db: AsyncSession, admin: Admin, user_id: uuid.UUID) -> User:
-        user = await AdminRepository(db).get_user(user_id)
+        user = await UserRepository(db).get_live(user_id)
         if user is None or not admin.can_see(user.organisation_id):
             raise NotFound("No such user.")
         return user
@@ -135,7 +128,7 @@ class AdminService:
         """
         holds = any(role.role == BuiltinRole.ROOT_ADMIN for role in user.roles)
         counted = holds and user.deleted_at is None and user.status is UserStatus.ACTIVE
-        if counted and await AdminRepository(db).count_root_admins() <= 1:
+        if counted and await UserRepository(db).count_root_admins() <= 1:
             raise LastRootAdmin("This is the last root administrator; appoint another first.")
 
     # -- creating and editing -----------------------------------------------------------------
@@ -154,7 +147,7 @@ class AdminService:
             actor=admin.actor,
             min_password_length=self.settings.password_min_length,
         )
-        loaded = await AdminRepository(db).get_user(user.id)
+        loaded = await UserRepository(db).get_live(user.id)
         assert loaded is not None
         return loaded, password
 
@@ -249,7 +242,7 @@ class AdminService:
     async def unlock(self, db: AsyncSession, admin: Admin, user_id: uuid.UUID) -> User:
         user = await self._target(db, admin, user_id, self_ok=True)
         before = {"locked_until": _plain(user.locked_until), "failed_login_count": user.failed_login_count}
-        await LockoutRepository(db).reset(user.id)
+        await UserRepository(db).clear_lockout(user.id)
         await db.refresh(user)
         self.sessions.user_changed(db, user.id)
         await record(
@@ -283,47 +276,6 @@ class AdminService:
         user = await self._target(db, admin, user_id, self_ok=True)
         ended = await self.sessions.end_user_sessions(db, user.id, "admin_revoked", actor=admin.actor)
         return len(ended)
-
-    # -- sessions -----------------------------------------------------------------------------
-
-    async def list_sessions(
-        self, db: AsyncSession, admin: Admin, filters: SessionFilters, paging: PageParams
-    ) -> Page[AdminSessionRow]:
-        scoped = replace(filters, organisation_id=admin.organisation_filter(filters.organisation_id))
-        now = self.now
-        rows, total = await AdminRepository(db).list_sessions(
-            scoped, now, now - self._idle, limit=paging.page_size, offset=paging.offset
-        )
-        items = [_session_row(session, username, state) for session, username, state in rows]
-        return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
-
-    async def revoke_session(
-        self, db: AsyncSession, admin: Admin, session_id: uuid.UUID, reason: str | None
-    ) -> None:
-        session = await AdminRepository(db).get_session(session_id)
-        if session is None or not admin.can_see(session.organisation_id):
-            raise NotFound("No such session.")
-        await self._target(db, admin, session.user_id, self_ok=True)
-        if session.ended_at is not None:
-            raise Conflict("The session has already ended.")
-        await self.sessions.end_sessions(db, [session.id], "admin_revoked", actor=admin.actor, note=reason)
-
-
-def _session_row(session: Session, username: str, state: str) -> AdminSessionRow:
-    return AdminSessionRow(
-        id=session.id,
-        user=SessionUser(id=session.user_id, username=username),
-        organisation_id=session.organisation_id,
-        created_at=session.created_at,
-        last_seen_at=session.last_seen_at,
-        expires_at=session.expires_at,
-        ended_at=session.ended_at,
-        end_reason=session.end_reason,
-        state=SessionStateName(state),
-        ip=session.ip,
-        user_agent=session.user_agent,
-        device=session.device_label,
-    )
 
 
 def _plain(value: Any) -> Any:

@@ -8,20 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.admin import analytics
-from garrison.admin.repository import session_state
-from garrison.admin.schemas import (
-    AnomalyOut,
-    DailyLogins,
-    ProfileCounts,
-    SessionState,
-    TimelineEntry,
-    UserProfile,
-)
-from garrison.admin.service import AdminService
+from garrison.analytics import service as analytics
+from garrison.analytics.schemas import DailyLogins, Interval, ProfileCounts, TimelineEntry, UserProfile
 from garrison.authz.deps import Admin
 from garrison.identity.account import user_out
+from garrison.identity.admin_service import AdminService
 from garrison.models import Anomaly, LoginAttempt, Session
+from garrison.models.states import SessionState, session_state
+from garrison.security.schemas import AnomalyOut
 
 TIMELINE_LENGTH = 50
 
@@ -79,7 +73,7 @@ async def user_profile(
         # The end is exclusive: include what happened up to this very moment.
         db,
         admin,
-        analytics.Interval.DAY,
+        Interval.DAY,
         now - timedelta(days=30),
         now + timedelta(seconds=1),
         tz,

@@ -1,4 +1,4 @@
-"""``/api/v1/admin/anomalies`` (the feed, acknowledge, resolve) and ``/api/v1/admin/stats``."""
+"""``/api/v1/admin/anomalies``: the feed, acknowledge, resolve."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from garrison.admin import anomalies
-from garrison.admin.anomalies import AnomalyFilters
-from garrison.admin.schemas import AnomalyFeed, AnomalyNote, AnomalyOut, AnomalyStatus, Stats
-from garrison.deps import AnalyticsRead, AnomaliesRead, AnomaliesWrite, AppClock, DbSession
+from garrison.authz.deps import AnomaliesRead, AnomaliesWrite
+from garrison.deps import AppClock, DbSession
 from garrison.kit.pagination import Paging
+from garrison.security import anomalies
+from garrison.security.anomalies import AnomalyFilters
+from garrison.security.schemas import AnomalyFeed, AnomalyNote, AnomalyOut, AnomalyStatus
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin: anomalies and statistics"])
 
@@ -61,11 +62,3 @@ async def resolve(
     return await anomalies.transition(
         db, admin, anomaly_id, AnomalyStatus.RESOLVED, body.note if body else None, clock.now()
     )
-
-
-@router.get("/stats", response_model=Stats)
-async def stats(
-    admin: AnalyticsRead, db: DbSession, clock: AppClock, org_id: uuid.UUID | None = None
-) -> Stats:
-    """Headline figures: users by status, admins, active sessions, last-24-hour logins, open anomalies."""
-    return await anomalies.stats(db, admin, org_id, clock.now())

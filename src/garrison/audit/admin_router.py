@@ -11,15 +11,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select
 
-from garrison.admin.repository import AdminRepository, audit_query
-from garrison.admin.schemas import AuditEventOut
-from garrison.authz.deps import Admin
-from garrison.db import Database
-from garrison.deps import AuditRead, DbSession
+from garrison.audit.repository import AuditRepository, audit_query
+from garrison.audit.schemas import AuditEventOut
+from garrison.authz.deps import Admin, AuditRead
+from garrison.deps import AppDatabase, DbSession
 from garrison.kit.pagination import Page, Paging
 from garrison.models import AuditEvent
 
@@ -69,7 +68,7 @@ async def list_audit_events(
     admin: AuditRead, db: DbSession, paging: Paging, filters: Annotated[AuditQuery, Depends()]
 ) -> Page[AuditEventOut]:
     """Audit events newest first; an organisation administrator sees their organisation's only."""
-    repo = AdminRepository(db)
+    repo = AuditRepository(db)
     rows, total = await repo.page(filters.build(admin), limit=paging.page_size, offset=paging.offset)
     return Page(items=[_out(row) for row in rows], total=total, page=paging.page, page_size=paging.page_size)
 
@@ -86,12 +85,11 @@ def _csv_cell(value: object) -> object:
 @router.get("/export")
 async def export_audit_events(
     admin: AuditRead,
-    request: Request,
+    database: AppDatabase,
     filters: Annotated[AuditQuery, Depends()],
     format: ExportFormat = ExportFormat.NDJSON,
 ) -> StreamingResponse:
     """Stream the filtered events, newest first, as CSV or NDJSON (one JSON object per line)."""
-    database: Database = request.app.state.database
     query = filters.build(admin).execution_options(yield_per=_EXPORT_BATCH)
 
     async def events() -> AsyncIterator[AuditEventOut]:

@@ -1,4 +1,9 @@
-"""Who is calling: the Bearer token verified, then its session checked through the session cache."""
+"""Who is calling: one :data:`Subject` type with a variant per kind of caller.
+
+A user in a session (:class:`Principal`) or a program holding an API key (:class:`ApiKeySubject`);
+OAuth clients and enrolled devices join as variants of their own. Authenticators
+(:mod:`garrison.authn.authenticators`) turn a presented credential into one of these.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from garrison.audit.service import Actor
+from garrison.authn.errors import InvalidToken, MissingToken
+from garrison.events.service import Actor
 from garrison.kit.schemas import printable
-from garrison.security.service import ClientInfo
-from garrison.sessions.errors import InvalidToken, MissingToken, PasswordChangeRequired, SessionEnded
-from garrison.sessions.tokens import verify_access_token
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """A user acting through an active session (an access token whose session was checked)."""
+
     user_id: uuid.UUID
     session_id: uuid.UUID
     organisation_id: uuid.UUID
@@ -29,6 +34,28 @@ class Principal:
     must_change_password: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKeySubject:
+    """A program presenting an active API key; ``user_id`` is the user a bound key acts for."""
+
+    key_id: uuid.UUID
+    organisation_id: uuid.UUID
+    user_id: uuid.UUID | None
+    scopes: tuple[str, ...]
+
+
+Subject = Principal | ApiKeySubject
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Who is at the other end of a request, as far as the network tells."""
+
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None = None
+
+
 # Declares the scheme in the OpenAPI document, so Swagger's "Authorize" logs in with the password form.
 # Its value is not used: :func:`bearer_token` parses the header and answers errors as RFC 6750 says.
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
@@ -36,6 +63,7 @@ DocumentedBearer = Annotated[str | None, Depends(bearer_scheme)]
 
 
 def bearer_token(request: Request) -> str:
+    """The credential of ``Authorization: Bearer <credential>`` (RFC 6750 §2.1)."""
     header = request.headers.get("authorization")
     if not header:
         raise MissingToken
@@ -44,40 +72,6 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer" or not token:
         raise InvalidToken("Use the Authorization: Bearer <token> scheme (RFC 6750 §2.1).")
     return token
-
-
-async def authenticate(request: Request, _documented: DocumentedBearer = None) -> Principal:
-    """RFC 6750 resource-server checks, then: the session is active and its user may act."""
-    state = request.app.state
-    claims = await verify_access_token(
-        bearer_token(request), state.keys, state.settings, state.clock, state.verified_tokens
-    )
-    session = await state.session_cache.lookup(claims.session_id)
-    if isinstance(session, str):
-        raise SessionEnded(f"The session has ended ({session}).")
-    if session.user_id != claims.user_id:
-        raise InvalidToken("The token does not match its session.")
-    problem = session.problem(state.clock.now())
-    if problem is not None:
-        raise SessionEnded(f"The session cannot be used ({problem}).")
-    return Principal(
-        user_id=session.user_id,
-        session_id=session.session_id,
-        organisation_id=session.organisation_id,
-        username=session.username,
-        roles=session.roles,
-        token_expires_at=claims.expires_at,
-        session_expires_at=session.expires_at,
-        must_change_password=session.must_change_password,
-    )
-
-
-async def authenticate_ready(request: Request, _documented: DocumentedBearer = None) -> Principal:
-    """As :func:`authenticate`, and refuses a user who must first change their password."""
-    principal = await authenticate(request)
-    if principal.must_change_password:
-        raise PasswordChangeRequired("Change your password (POST /api/v1/me/password) before continuing.")
-    return principal
 
 
 def user_actor(request: Request, principal: Principal | None) -> Actor:

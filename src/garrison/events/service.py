@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from garrison.audit.repository import AuditRepository
+from garrison.events.repository import EventRepository
 from garrison.models.base import utcnow
 
 
@@ -42,7 +42,7 @@ async def record(
     outcome: str = "success",
 ) -> None:
     """Append one event. Callers pass descriptions of state, never secrets or their hashes."""
-    await AuditRepository(db).insert(
+    await EventRepository(db).insert(
         event_row(
             actor,
             action,

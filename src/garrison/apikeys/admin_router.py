@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from garrison.apikeys.deps import ApiKeys
 from garrison.apikeys.repository import KeyFilters
 from garrison.apikeys.schemas import ApiKeyCreate, ApiKeyIssued, ApiKeyOut, ApiKeyStatus
-from garrison.deps import ApiKeys, ApiKeysRead, ApiKeysWrite, DbSession
+from garrison.authz.deps import ApiKeysRead, ApiKeysWrite
+from garrison.deps import DbSession
 from garrison.kit.pagination import Page, Paging
 
 router = APIRouter(prefix="/api/v1/admin/api-keys", tags=["admin: api keys"])

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id, legacy bcrypt upgraded on verify) and the password policy.
+"""Password hashing: argon2id, legacy bcrypt hashes verified and upgraded on login.
 
 Hashing runs in worker threads behind a semaphore: never on the event loop, and a login flood cannot
 take every thread from the requests that only validate tokens.
@@ -7,7 +7,6 @@ take every thread from the requests that only validate tokens.
 from __future__ import annotations
 
 import asyncio
-import functools
 import secrets
 import unicodedata
 
@@ -15,18 +14,11 @@ import anyio.to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from garrison.config import Settings
-from garrison.identity.errors import WeakPassword
 
-MAX_PASSWORD_LENGTH = 128
-
-
-@functools.cache
-def common_passwords() -> frozenset[str]:
-    """The 30,000 most common passwords of zxcvbn's corpus (lower case)."""
-    return frozenset(FREQUENCY_LISTS["passwords"])
+# A generous bound on a password as typed; the password policy applies when one is set, not when tried.
+MAX_PASSWORD_INPUT = 1024
 
 
 class PasswordHasher:
@@ -70,23 +62,3 @@ class PasswordHasher:
 def normalize_password(password: str) -> str:
     """NFKC, as when the password was set (NIST SP 800-63B §5.1.1.2): composed and decomposed forms match."""
     return unicodedata.normalize("NFKC", password)
-
-
-def check_password_policy(password: str, *, min_length: int, username: str, email: str) -> str:
-    """Apply the policy (NIST SP 800-63B §3.1.1.2) and return the NFKC-normalised password to hash."""
-    normalized = normalize_password(password)
-    if len(normalized) < min_length:
-        raise WeakPassword("min_length", f"The password must be at least {min_length} characters long.")
-    if len(normalized) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(
-            "max_length", f"The password must be at most {MAX_PASSWORD_LENGTH} characters long."
-        )
-    folded = normalized.casefold()
-    if folded in common_passwords():
-        raise WeakPassword("common", "The password is one of the most commonly used passwords.")
-    local_part = email.split("@", 1)[0].casefold()
-    if username.casefold() in folded:
-        raise WeakPassword("contains_username", "The password must not contain the username.")
-    if len(local_part) >= 3 and local_part in folded:
-        raise WeakPassword("contains_email", "The password must not contain the email address.")
-    return normalized

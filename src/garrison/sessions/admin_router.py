@@ -8,10 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from garrison.admin.repository import SessionFilters
-from garrison.admin.schemas import AdminSessionRow, RevokeRequest, SessionState
-from garrison.deps import AdminServices, DbSession, SessionsRead, SessionsRevoke
+from garrison.authz.deps import SessionsRead, SessionsRevoke
+from garrison.deps import DbSession
 from garrison.kit.pagination import Page, Paging
+from garrison.models.states import SessionState
+from garrison.sessions.deps import SessionAdmins
+from garrison.sessions.repository import SessionFilters
+from garrison.sessions.schemas import AdminSessionRow, RevokeRequest
 
 router = APIRouter(prefix="/api/v1/admin/sessions", tags=["admin: sessions"])
 
@@ -20,7 +23,7 @@ router = APIRouter(prefix="/api/v1/admin/sessions", tags=["admin: sessions"])
 async def list_sessions(
     admin: SessionsRead,
     db: DbSession,
-    service: AdminServices,
+    service: SessionAdmins,
     paging: Paging,
     user_id: uuid.UUID | None = None,
     state: SessionState | None = None,
@@ -42,7 +45,7 @@ async def revoke_session(
     session_id: uuid.UUID,
     admin: SessionsRevoke,
     db: DbSession,
-    service: AdminServices,
+    service: SessionAdmins,
     body: RevokeRequest | None = None,
 ) -> Response:
     """End a session now: its tokens fail on their next request, on every instance."""

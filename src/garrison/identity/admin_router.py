@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from garrison.admin import profile
-from garrison.admin.repository import UserFilters
-from garrison.admin.schemas import (
+from garrison.authz.deps import UsersBlock, UsersRead, UsersWrite
+from garrison.deps import AppClock, DbSession
+from garrison.identity.account import user_out
+from garrison.identity.deps import AdminServices
+from garrison.identity.repository import UserFilters
+from garrison.identity.schemas import (
     AdminUserCreate,
     AdminUserCreated,
     AdminUserRow,
     AdminUserUpdate,
     BlockRequest,
-    Order,
-    UserProfile,
+    UserOut,
     UserSort,
-    UserStatusFilter,
 )
-from garrison.deps import AdminServices, AppClock, AppSettings, DbSession, UsersBlock, UsersRead, UsersWrite
-from garrison.identity.account import user_out
-from garrison.identity.schemas import UserOut
-from garrison.kit.pagination import Page, Paging
+from garrison.kit.pagination import Order, Page, Paging
+from garrison.models.states import UserStatusFilter
 
 router = APIRouter(prefix="/api/v1/admin/users", tags=["admin: users"])
 
@@ -62,21 +60,6 @@ async def get_user(
     user_id: uuid.UUID, admin: UsersRead, db: DbSession, service: AdminServices, clock: AppClock
 ) -> UserOut:
     return user_out(await service.visible_user(db, admin, user_id), clock.now())
-
-
-@router.get("/{user_id}/profile", response_model=UserProfile)
-async def user_profile(
-    user_id: uuid.UUID,
-    admin: UsersRead,
-    db: DbSession,
-    service: AdminServices,
-    clock: AppClock,
-    settings: AppSettings,
-    tz: Annotated[str, Query(max_length=64)] = "UTC",
-) -> UserProfile:
-    """The user with counts, their latest sessions as a timeline, daily logins (30 days), anomalies."""
-    idle = timedelta(seconds=settings.session_idle_timeout)
-    return await profile.user_profile(db, admin, service, user_id, clock.now(), idle, tz)
 
 
 @router.patch("/{user_id}", response_model=UserOut)

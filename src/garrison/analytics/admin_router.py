@@ -1,4 +1,5 @@
-"""``/api/v1/admin/analytics``: login trends, weekday x hour heatmap, session states."""
+"""``/api/v1/admin/analytics`` (login trends, weekday x hour heatmap, session states), the headline
+``/api/v1/admin/stats`` and a user's activity profile."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from garrison.admin import analytics
-from garrison.admin.analytics import Heatmap, Interval, LoginSeries, SessionStates
-from garrison.deps import AnalyticsRead, AppClock, AppSettings, DbSession
+from garrison.analytics import profile
+from garrison.analytics import service as analytics
+from garrison.analytics.schemas import Heatmap, Interval, LoginSeries, SessionStates, Stats, UserProfile
+from garrison.analytics.stats import stats as stats_of
+from garrison.authz.deps import AnalyticsRead, UsersRead
+from garrison.deps import AppClock, AppSettings, DbSession
+from garrison.identity.deps import AdminServices
 
 router = APIRouter(prefix="/api/v1/admin/analytics", tags=["admin: analytics"])
+overview_router = APIRouter(prefix="/api/v1/admin")
 
 From = Annotated[datetime | None, Query(alias="from", description="Default: 30 days before 'to'")]
 To = Annotated[datetime | None, Query(description="Default: now")]
@@ -66,3 +72,26 @@ async def sessions(
     """Sessions by state, with the definitions of the sessions listing."""
     idle = timedelta(seconds=settings.session_idle_timeout)
     return await analytics.session_states(db, admin, clock.now(), idle, org_id)
+
+
+@overview_router.get("/stats", response_model=Stats, tags=["admin: anomalies and statistics"])
+async def stats(
+    admin: AnalyticsRead, db: DbSession, clock: AppClock, org_id: uuid.UUID | None = None
+) -> Stats:
+    """Headline figures: users by status, admins, active sessions, last-24-hour logins, open anomalies."""
+    return await stats_of(db, admin, org_id, clock.now())
+
+
+@overview_router.get("/users/{user_id}/profile", response_model=UserProfile, tags=["admin: users"])
+async def user_profile(
+    user_id: uuid.UUID,
+    admin: UsersRead,
+    db: DbSession,
+    service: AdminServices,
+    clock: AppClock,
+    settings: AppSettings,
+    tz: Annotated[str, Query(max_length=64)] = "UTC",
+) -> UserProfile:
+    """The user with counts, their latest sessions as a timeline, daily logins (30 days), anomalies."""
+    idle = timedelta(seconds=settings.session_idle_timeout)
+    return await profile.user_profile(db, admin, service, user_id, clock.now(), idle, tz)

@@ -1,0 +1,1 @@
+"""Security events: who did what, recorded in the same transaction as the change."""
