@@ -42,6 +42,7 @@ async def test_feed_polling_acknowledge_resolve(
     assert (
         await client.post(f"/api/v1/admin/anomalies/{anomaly_id}/acknowledge", headers=auth)
     ).status_code == 409
+    clock.advance(seconds=1)  # the audit trail lists the newest first
     resolved = await client.post(
         f"/api/v1/admin/anomalies/{anomaly_id}/resolve", json={"note": "user confirmed typo"}, headers=auth
     )

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from garrison.db import Database
+from garrison.kit.clock import FrozenClock
 from garrison.models import User
 from tests.conftest import Accounts, bearer
 
@@ -62,13 +63,14 @@ async def test_profile_update_rejects_other_fields(
 
 
 async def test_password_change_ends_other_sessions_and_keeps_history(
-    accounts: Accounts, client: httpx.AsyncClient
+    accounts: Accounts, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     await accounts.create(username="carol")
     current, other = await accounts.login("carol"), await accounts.login("carol")
     auth = bearer(current)
 
     async def change(old: str, new: str) -> httpx.Response:
+        clock.advance(seconds=1)  # the history is ordered by the time each password was set
         return await client.post(
             "/api/v1/me/password", json={"current_password": old, "new_password": new}, headers=auth
         )

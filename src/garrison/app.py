@@ -50,9 +50,10 @@ def create_app(
     The schema is not touched here: ``garrison serve`` migrates and bootstraps once before workers start.
     The app starts even when the database is down (``/readyz`` then says so).
     """
-    services = Services.build(
-        settings, database or Database(settings), cache or create_cache(settings), clock or SystemClock()
-    )
+    clock = clock or SystemClock()
+    database = database or Database(settings, clock)
+    database.clock = clock
+    services = Services.build(settings, database, cache or create_cache(settings), clock)
     keys, session_cache, hasher = services.keys, services.session_cache, services.hasher
 
     @asynccontextmanager

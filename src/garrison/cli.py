@@ -277,6 +277,7 @@ def admin_reset_password(
                 password,
                 actor=_cli_actor(),
                 min_password_length=settings.password_min_length,
+                now=SystemClock().now(),
                 must_change_password=must_change_password,
             )
 

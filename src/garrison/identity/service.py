@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,6 @@ from garrison.identity.names import normalize_email, normalize_username
 from garrison.identity.password_policy import check_password_policy
 from garrison.identity.repository import UserRepository
 from garrison.models import BuiltinRole, Organisation, User, UserRole
-from garrison.models.base import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,7 @@ async def reset_password(
     *,
     actor: Actor,
     min_password_length: int,
+    now: datetime,
     must_change_password: bool = False,
 ) -> User:
     user = await UserRepository(db).get_by_username_key(username.lower())
@@ -105,7 +106,7 @@ async def reset_password(
     )
     user.password_hash = await hasher.hash(normalized)
     user.must_change_password = must_change_password
-    user.password_changed_at = utcnow()
+    user.password_changed_at = now
     await db.flush()
     await record(
         db,

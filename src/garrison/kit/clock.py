@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+# The clock of the application whose transaction this task runs: rows stamped by model defaults read it.
+_current: ContextVar[Clock | None] = ContextVar("garrison_clock", default=None)
+
+
+def use_clock(clock: Clock) -> None:
+    """Make ``clock`` the one :func:`current_time` reads in this task (its database transactions set it)."""
+    _current.set(clock)
+
+
+def current_time() -> datetime:
+    """Now, by the clock of the application this task works for (the system clock outside one)."""
+    clock = _current.get()
+    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 class SystemClock:

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from garrison.kit.clock import current_time
+
 # Named constraints let Alembic's SQLite batch mode alter tables reliably.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,7 +45,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Column defaults' now: the application's injected clock (:func:`garrison.kit.clock.current_time`)."""
+    return current_time()
 
 
 class Base(DeclarativeBase):
