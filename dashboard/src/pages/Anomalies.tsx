@@ -1,6 +1,6 @@
 import { Anchor, Badge, Button, Group, Paper, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 
 import { api, unwrap, type Schemas } from '../api/client';
@@ -50,11 +50,14 @@ export function AnomaliesPage() {
   const [fresh, setFresh] = useState<Anomaly[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [newIds, setNewIds] = useState<Set<string>>(new Set());
-  useEffect(() => {
+  // A new base list starts the live part over from its cursor.
+  const [baseShown, setBaseShown] = useState(base.data);
+  if (baseShown !== base.data) {
+    setBaseShown(base.data);
     setFresh([]);
     setNewIds(new Set());
     setCursor(base.data?.next_since ?? null);
-  }, [base.data]);
+  }
 
   // The live part: only what is newer than the cursor, polled at the console's interval.
   const poll = useQuery({
@@ -66,21 +69,23 @@ export function AnomaliesPage() {
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, since: cursor ?? undefined, page_size: 100 } } })),
   });
-  const shownIds = useRef<Set<string>>(new Set());
-  shownIds.current = new Set(base.data?.items.map((anomaly) => anomaly.id));
-  useEffect(() => {
-    // Each poll answer is merged once, when it arrives (not again when the base list reloads).
+  // Each poll answer is merged once, when it arrives (not again when the base list reloads).
+  const [mergedAt, setMergedAt] = useState(0);
+  if (poll.data && poll.dataUpdatedAt !== mergedAt) {
+    setMergedAt(poll.dataUpdatedAt);
     const data = poll.data;
-    if (!data || data.items.length === 0) return;
-    // Without a cursor yet (the feed was empty) the poll returns the whole first page: only what the
-    // page does not show already is new.
-    const arrivals = data.items.filter((anomaly) => !shownIds.current.has(anomaly.id));
-    if (arrivals.length > 0) {
-      setFresh((current) => mergeFeed(current, arrivals));
-      setNewIds((current) => new Set([...current, ...arrivals.map((anomaly) => anomaly.id)]));
+    if (data.items.length > 0) {
+      // Without a cursor yet (the feed was empty) the poll returns the whole first page: only what the
+      // page does not show already is new.
+      const shownIds = new Set(base.data?.items.map((anomaly) => anomaly.id));
+      const arrivals = data.items.filter((anomaly) => !shownIds.has(anomaly.id));
+      if (arrivals.length > 0) {
+        setFresh((current) => mergeFeed(current, arrivals));
+        setNewIds((current) => new Set([...current, ...arrivals.map((anomaly) => anomaly.id)]));
+      }
+      setCursor((current) => laterCursor(current, data.next_since));
     }
-    setCursor((current) => laterCursor(current, data.next_since));
-  }, [poll.dataUpdatedAt]);
+  }
 
   const transition = useMutation({
     mutationFn: async ({ anomaly, to }: { anomaly: Anomaly; to: 'acknowledge' | 'resolve' }) => {

@@ -80,7 +80,7 @@ export function AuditPage() {
         params: { query: { ...queryOf(filters), format } },
         parseAs: 'blob',
       });
-      const blob = unwrap(result) as unknown as Blob;
+      const blob = unwrap(result);
       save(blob, `garrison-audit-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}.${format}`);
       notifyDone(`Exported the audit log as ${format.toUpperCase()}.`);
     } catch (error) {
