@@ -47,12 +47,54 @@ export function App() {
     <Routes>
       <Route element={<Layout />}>
         <Route index element={<OverviewPage />} />
-        <Route path="users" element={<Guard permission="users:read"><UsersPage /></Guard>} />
-        <Route path="users/:userId" element={<Guard permission="users:read"><UserProfilePage /></Guard>} />
-        <Route path="sessions" element={<Guard permission="sessions:read"><SessionsPage /></Guard>} />
-        <Route path="analytics" element={<Guard permission="analytics:read"><AnalyticsPage /></Guard>} />
-        <Route path="anomalies" element={<Guard permission="anomalies:read"><AnomaliesPage /></Guard>} />
-        <Route path="audit" element={<Guard permission="audit:read"><AuditPage /></Guard>} />
+        <Route
+          path="users"
+          element={
+            <Guard permission="users:read">
+              <UsersPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="users/:userId"
+          element={
+            <Guard permission="users:read">
+              <UserProfilePage />
+            </Guard>
+          }
+        />
+        <Route
+          path="sessions"
+          element={
+            <Guard permission="sessions:read">
+              <SessionsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="analytics"
+          element={
+            <Guard permission="analytics:read">
+              <AnalyticsPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="anomalies"
+          element={
+            <Guard permission="anomalies:read">
+              <AnomaliesPage />
+            </Guard>
+          }
+        />
+        <Route
+          path="audit"
+          element={
+            <Guard permission="audit:read">
+              <AuditPage />
+            </Guard>
+          }
+        />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -18,8 +18,7 @@ import { AuthProvider } from './auth/AuthProvider';
 import { SettingsProvider } from './settings';
 
 // The server puts this response's CSP nonce here; Mantine stamps it on the <style> elements it adds.
-const styleNonce =
-  document.querySelector<HTMLMetaElement>('meta[name="garrison-style-nonce"]')?.content ?? '';
+const styleNonce = document.querySelector<HTMLMetaElement>('meta[name="garrison-style-nonce"]')?.content ?? '';
 
 // Modals and drawers lock page scrolling with a <style> element (react-remove-scroll); it takes its
 // nonce from get-nonce.

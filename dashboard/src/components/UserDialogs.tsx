@@ -106,8 +106,8 @@ export function CreateUserDialog({ opened, onClose }: { opened: boolean; onClose
       {created ? (
         <Stack>
           <Text size="sm">
-            <b>{created.user.username}</b> can now sign in with this temporary password and must change
-            it at first login. It is shown only this once.
+            <b>{created.user.username}</b> can now sign in with this temporary password and must change it at first
+            login. It is shown only this once.
           </Text>
           <Group gap="xs" wrap="nowrap">
             <Code fz="md" data-testid="temporary-password" style={{ flex: 1 }}>
@@ -325,8 +325,8 @@ export function BlockDialog({
       >
         <Stack>
           <Text size="sm">
-            Every session of this user ends now, on every device, and new sign-ins are refused until an
-            administrator unblocks them.
+            Every session of this user ends now, on every device, and new sign-ins are refused until an administrator
+            unblocks them.
           </Text>
           <Textarea
             label="Reason"

@@ -59,7 +59,8 @@ export function AnalyticsPage() {
   const heatmap = useQuery({
     queryKey: ['heatmap', from, timeZone],
     ...live,
-    queryFn: async () => unwrap(await api.GET('/api/v1/admin/analytics/heatmap', { params: { query: { from, tz: timeZone } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/admin/analytics/heatmap', { params: { query: { from, tz: timeZone } } })),
   });
 
   return (
@@ -67,7 +68,14 @@ export function AnalyticsPage() {
       <Group justify="space-between" align="flex-end" wrap="wrap">
         <Title order={2}>Analytics</Title>
         <Group gap="sm" align="flex-end">
-          <Select label="Time range" data={RANGES} value={days} onChange={(v) => v && chooseRange(v)} allowDeselect={false} w={170} />
+          <Select
+            label="Time range"
+            data={RANGES}
+            value={days}
+            onChange={(v) => v && chooseRange(v)}
+            allowDeselect={false}
+            w={170}
+          />
           <Select
             label="Buckets"
             data={INTERVAL_OPTIONS}

@@ -39,13 +39,18 @@ export function AnomaliesPage() {
   const [severity, setSeverity] = useState<string | null>(null);
   const [type, setType] = useState<string | null>(null);
   const filters = useMemo(
-    () => ({ status: (status ?? undefined) as Status | undefined, severity: severity ?? undefined, type: type ?? undefined }),
+    () => ({
+      status: (status ?? undefined) as Status | undefined,
+      severity: severity ?? undefined,
+      type: type ?? undefined,
+    }),
     [status, severity, type],
   );
 
   const base = useQuery({
     queryKey: ['anomalies', 'feed', filters],
-    queryFn: async () => unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, page_size: 50 } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, page_size: 50 } } })),
   });
   const [fresh, setFresh] = useState<Anomaly[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -67,7 +72,11 @@ export function AnomaliesPage() {
     gcTime: 0,
     ...live,
     queryFn: async () =>
-      unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, since: cursor ?? undefined, page_size: 100 } } })),
+      unwrap(
+        await api.GET('/api/v1/admin/anomalies', {
+          params: { query: { ...filters, since: cursor ?? undefined, page_size: 100 } },
+        }),
+      ),
   });
   // Each poll answer is merged once, when it arrives (not again when the base list reloads).
   const [mergedAt, setMergedAt] = useState(0);
@@ -143,7 +152,12 @@ export function AnomaliesPage() {
         </Group>
       </Paper>
       <Paper withBorder p="md" radius="md">
-        <QueryState query={base} label="anomalies" isEmpty={() => items.length === 0} emptyText="No anomaly matches these filters.">
+        <QueryState
+          query={base}
+          label="anomalies"
+          isEmpty={() => items.length === 0}
+          emptyText="No anomaly matches these filters."
+        >
           {() => (
             <Table.ScrollContainer minWidth={860}>
               <Table highlightOnHover aria-label="Anomaly feed" data-testid="anomalies-table">
@@ -164,29 +178,52 @@ export function AnomaliesPage() {
                       <Table.Td className="nowrap">
                         <Group gap={6} wrap="nowrap">
                           {formatDateTime(anomaly.created_at)}
-                          {newIds.has(anomaly.id) && <Badge size="xs" color="blue">new</Badge>}
+                          {newIds.has(anomaly.id) && (
+                            <Badge size="xs" color="blue">
+                              new
+                            </Badge>
+                          )}
                         </Group>
                       </Table.Td>
                       <Table.Td>{anomaly.type.replaceAll('_', ' ')}</Table.Td>
-                      <Table.Td><SeverityBadge severity={anomaly.severity} /></Table.Td>
+                      <Table.Td>
+                        <SeverityBadge severity={anomaly.severity} />
+                      </Table.Td>
                       <Table.Td>
                         {anomaly.user_id ? (
-                          <Anchor component={Link} to={`/users/${anomaly.user_id}`} size="sm">View user</Anchor>
-                        ) : '—'}
+                          <Anchor component={Link} to={`/users/${anomaly.user_id}`} size="sm">
+                            View user
+                          </Anchor>
+                        ) : (
+                          '—'
+                        )}
                       </Table.Td>
-                      <Table.Td><Text size="sm">{describe(anomaly) || '—'}</Text></Table.Td>
-                      <Table.Td><AnomalyStatusBadge status={anomaly.status} /></Table.Td>
+                      <Table.Td>
+                        <Text size="sm">{describe(anomaly) || '—'}</Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <AnomalyStatusBadge status={anomaly.status} />
+                      </Table.Td>
                       {can('anomalies:write') && (
                         <Table.Td>
                           <Group gap={6} wrap="nowrap">
                             {anomaly.status === 'open' && (
-                              <Button size="xs" variant="light" loading={transition.isPending && transition.variables?.anomaly.id === anomaly.id}
-                                onClick={() => transition.mutate({ anomaly, to: 'acknowledge' })}>
+                              <Button
+                                size="xs"
+                                variant="light"
+                                loading={transition.isPending && transition.variables?.anomaly.id === anomaly.id}
+                                onClick={() => transition.mutate({ anomaly, to: 'acknowledge' })}
+                              >
                                 Acknowledge
                               </Button>
                             )}
                             {anomaly.status !== 'resolved' && (
-                              <Button size="xs" variant="light" color="teal" onClick={() => transition.mutate({ anomaly, to: 'resolve' })}>
+                              <Button
+                                size="xs"
+                                variant="light"
+                                color="teal"
+                                onClick={() => transition.mutate({ anomaly, to: 'resolve' })}
+                              >
                                 Resolve
                               </Button>
                             )}

@@ -101,18 +101,56 @@ export function SessionsPage() {
             clearable
             w={150}
           />
-          <TextInput label="IP address" value={ip} onChange={(e) => { setIp(e.currentTarget.value); reset(); }} w={170} />
-          <TextInput label="Started from" type="date" value={from} onChange={(e) => { setFrom(e.currentTarget.value); reset(); }} />
-          <TextInput label="Started until" type="date" value={to} onChange={(e) => { setTo(e.currentTarget.value); reset(); }} />
+          <TextInput
+            label="IP address"
+            value={ip}
+            onChange={(e) => {
+              setIp(e.currentTarget.value);
+              reset();
+            }}
+            w={170}
+          />
+          <TextInput
+            label="Started from"
+            type="date"
+            value={from}
+            onChange={(e) => {
+              setFrom(e.currentTarget.value);
+              reset();
+            }}
+          />
+          <TextInput
+            label="Started until"
+            type="date"
+            value={to}
+            onChange={(e) => {
+              setTo(e.currentTarget.value);
+              reset();
+            }}
+          />
           {(state || ip || from || to) && (
-            <Button variant="subtle" onClick={() => { setState(null); setIp(''); setFrom(''); setTo(''); reset(); }}>
+            <Button
+              variant="subtle"
+              onClick={() => {
+                setState(null);
+                setIp('');
+                setFrom('');
+                setTo('');
+                reset();
+              }}
+            >
               Clear filters
             </Button>
           )}
         </Group>
       </Paper>
       <Paper withBorder p="md" radius="md">
-        <QueryState query={sessions} label="sessions" isEmpty={(d) => d.items.length === 0} emptyText="No session matches these filters.">
+        <QueryState
+          query={sessions}
+          label="sessions"
+          isEmpty={(d) => d.items.length === 0}
+          emptyText="No session matches these filters."
+        >
           {(data) => (
             <>
               <Table.ScrollContainer minWidth={900}>
@@ -133,15 +171,25 @@ export function SessionsPage() {
                     {data.items.map((session: SessionRow) => (
                       <Table.Tr key={session.id} data-session-id={session.id}>
                         <Table.Td>
-                          <Anchor component={Link} to={`/users/${session.user.id}`} size="sm">{session.user.username}</Anchor>
+                          <Anchor component={Link} to={`/users/${session.user.id}`} size="sm">
+                            {session.user.username}
+                          </Anchor>
                         </Table.Td>
-                        <Table.Td><SessionStateBadge state={session.state} /></Table.Td>
+                        <Table.Td>
+                          <SessionStateBadge state={session.state} />
+                        </Table.Td>
                         <Table.Td>{session.ip ?? '—'}</Table.Td>
-                        <Table.Td><Text size="sm" lineClamp={1}>{session.device ?? '—'}</Text></Table.Td>
+                        <Table.Td>
+                          <Text size="sm" lineClamp={1}>
+                            {session.device ?? '—'}
+                          </Text>
+                        </Table.Td>
                         <Table.Td className="nowrap">{formatDateTime(session.created_at)}</Table.Td>
                         <Table.Td className="nowrap">{formatDateTime(session.last_seen_at)}</Table.Td>
                         <Table.Td>
-                          {session.ended_at ? `${formatDateTime(session.ended_at)} (${session.end_reason ?? 'ended'})` : '—'}
+                          {session.ended_at
+                            ? `${formatDateTime(session.ended_at)} (${session.end_reason ?? 'ended'})`
+                            : '—'}
                         </Table.Td>
                         {can('sessions:revoke') && (
                           <Table.Td>
@@ -151,7 +199,9 @@ export function SessionsPage() {
                                 color="red"
                                 variant="light"
                                 aria-label={`Revoke session of ${session.user.username} from ${session.ip ?? 'unknown address'}`}
-                                onClick={() => confirmRevoke({ id: session.id, username: session.user.username }, revoke.mutate)}
+                                onClick={() =>
+                                  confirmRevoke({ id: session.id, username: session.user.username }, revoke.mutate)
+                                }
                               >
                                 Revoke
                               </Button>
@@ -163,7 +213,17 @@ export function SessionsPage() {
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
-              <Pager page={page} pageSize={pageSize} total={data.total} onPage={setPage} onPageSize={(s) => { setPageSize(s); setPage(1); }} label="sessions" />
+              <Pager
+                page={page}
+                pageSize={pageSize}
+                total={data.total}
+                onPage={setPage}
+                onPageSize={(s) => {
+                  setPageSize(s);
+                  setPage(1);
+                }}
+                label="sessions"
+              />
             </>
           )}
         </QueryState>

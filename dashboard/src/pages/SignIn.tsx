@@ -119,9 +119,8 @@ export function ChangePasswordPage() {
   return (
     <Frame title="Choose a new password">
       <Text size="sm">
-        {me ? <b>{me.username}</b> : 'This account'} signed in with a temporary password. Choose your own
-        before using the console: at least 12 characters, not a common password, not containing your
-        username or email.
+        {me ? <b>{me.username}</b> : 'This account'} signed in with a temporary password. Choose your own before using
+        the console: at least 12 characters, not a common password, not containing your username or email.
       </Text>
       <form onSubmit={(e) => void submit(e)} aria-label="Change password">
         <Stack>

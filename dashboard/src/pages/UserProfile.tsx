@@ -147,7 +147,10 @@ export function UserProfilePage() {
                     <Detail label="Contact" value={user.contact_number} />
                     <Detail label="Created" value={formatDateTime(user.created_at)} />
                     <Detail label="Last login" value={formatDateTime(user.last_login_at)} />
-                    <Detail label="Account expires" value={user.account_expires_at ? formatDateTime(user.account_expires_at) : 'never'} />
+                    <Detail
+                      label="Account expires"
+                      value={user.account_expires_at ? formatDateTime(user.account_expires_at) : 'never'}
+                    />
                     {user.locked_until && <Detail label="Locked until" value={formatDateTime(user.locked_until)} />}
                   </Stack>
                 </Card>
@@ -159,7 +162,11 @@ export function UserProfilePage() {
                   </Title>
                   <BarChart
                     h={220}
-                    data={daily_logins.map((d) => ({ date: d.date.slice(5), Successful: d.success, Failed: d.failure }))}
+                    data={daily_logins.map((d) => ({
+                      date: d.date.slice(5),
+                      Successful: d.success,
+                      Failed: d.failure,
+                    }))}
                     dataKey="date"
                     type="stacked"
                     series={[
@@ -239,7 +246,9 @@ export function UserProfilePage() {
                                       size="xs"
                                       color="red"
                                       variant="light"
-                                      onClick={() => confirmRevoke({ id: entry.session_id, username: user.username }, revoke.mutate)}
+                                      onClick={() =>
+                                        confirmRevoke({ id: entry.session_id, username: user.username }, revoke.mutate)
+                                      }
                                     >
                                       Revoke
                                     </Button>
@@ -287,7 +296,9 @@ export function UserProfilePage() {
               user={blocking ? user : null}
               pending={action.isPending}
               onClose={() => setBlocking(false)}
-              onBlock={(reason) => action.mutate({ user, action: 'block', reason }, { onSettled: () => setBlocking(false) })}
+              onBlock={(reason) =>
+                action.mutate({ user, action: 'block', reason }, { onSettled: () => setBlocking(false) })
+              }
             />
           </Stack>
         )}

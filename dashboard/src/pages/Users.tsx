@@ -24,11 +24,21 @@ export function useUserActions() {
     }
   };
   const run = useMutation({
-    mutationFn: async ({ user, action, reason }: { user: UserRow | { id: string; username: string }; action: string; reason?: string }) => {
+    mutationFn: async ({
+      user,
+      action,
+      reason,
+    }: {
+      user: UserRow | { id: string; username: string };
+      action: string;
+      reason?: string;
+    }) => {
       const path = { user_id: user.id };
       switch (action) {
         case 'block':
-          return unwrap(await api.POST('/api/v1/admin/users/{user_id}/block', { params: { path }, body: { reason: reason ?? '' } }));
+          return unwrap(
+            await api.POST('/api/v1/admin/users/{user_id}/block', { params: { path }, body: { reason: reason ?? '' } }),
+          );
         case 'unblock':
           return unwrap(await api.POST('/api/v1/admin/users/{user_id}/unblock', { params: { path } }));
         case 'unlock':
@@ -165,7 +175,8 @@ export function UsersPage() {
         pending={action.isPending}
         onClose={() => setBlocking(null)}
         onBlock={(reason) => {
-          if (blocking) action.mutate({ user: blocking, action: 'block', reason }, { onSettled: () => setBlocking(null) });
+          if (blocking)
+            action.mutate({ user: blocking, action: 'block', reason }, { onSettled: () => setBlocking(null) });
         }}
       />
     </Stack>
