@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: globals.node },
   },

@@ -24,9 +24,11 @@ import {
   IconUserCircle,
   IconUsers,
 } from '@tabler/icons-react';
+import { Suspense } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 
 import { useAuth, type Permission } from './auth/AuthProvider';
+import { PageLoader } from './components/PageLoader';
 import { REFRESH_CHOICES, useSettings } from './settings';
 
 interface NavItem {
@@ -132,7 +134,9 @@ export function Layout() {
         })}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Outlet />
+        <Suspense fallback={<PageLoader label="Loading the page" />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );
