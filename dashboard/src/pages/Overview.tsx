@@ -94,6 +94,7 @@ function SessionStates() {
             withLabelsLine={false}
             size={160}
             thickness={26}
+            role="group"
             aria-label="Sessions by state"
           />
           <Stack gap={4}>
