@@ -25,9 +25,9 @@ import { KpiCard } from '../components/KpiCard';
 import { QueryState } from '../components/QueryState';
 import { SessionsTable } from '../components/SessionsTable';
 import { BlockDialog, EditUserDrawer } from '../components/UserDialogs';
+import { useUserActions } from '../components/userActions';
 import { browserTimeZone, formatDateTime, formatDuration } from '../lib/format';
 import { useLive } from '../settings';
-import { useUserActions } from './Users';
 
 function Detail({ label, value }: { label: string; value: React.ReactNode }) {
   return (
