@@ -149,8 +149,11 @@ def _generated_client_is_current() -> bool:
 
 
 def dashboard(ci: bool) -> Outcome:
-    """Install, check the generated client, type-check, unit-test and build the dashboard."""
-    banner("dashboard: locked install, generated client up to date, tsc --noEmit, vitest run, vite build")
+    """Install, check the generated client, lint, check formatting, type-check, test and build the console."""
+    banner(
+        "dashboard: locked install, generated client up to date, eslint, prettier --check, tsc --noEmit,"
+        " vitest run, vite build"
+    )
     problem = _node_problem()
     if problem is not None:
         state = "failed" if ci else "skipped"
@@ -161,6 +164,8 @@ def dashboard(ci: bool) -> Outcome:
     steps = [
         ("npm install", _install_node_modules),
         ("generated client", _generated_client_is_current),
+        ("eslint", lambda: _npm("run", "lint")),
+        ("prettier", lambda: _npm("run", "format:check")),
         ("tsc", lambda: _npm("run", "typecheck")),
         ("vitest", lambda: _npm("test")),
         ("vite build", lambda: _npm("run", "build")),
@@ -168,7 +173,7 @@ def dashboard(ci: bool) -> Outcome:
     for name, step in steps:
         if not step():
             return Outcome("Dashboard", "failed", counts=f"{name} failed")
-    return Outcome("Dashboard", "passed", counts="types, unit tests and build")
+    return Outcome("Dashboard", "passed", counts="lint, format, types, unit tests and build")
 
 
 async def _services_reachable() -> str | None:

@@ -3,7 +3,7 @@ import '@mantine/charts/styles.css';
 import '@mantine/notifications/styles.css';
 import './styles.css';
 
-import { createTheme, MantineProvider } from '@mantine/core';
+import { MantineProvider } from '@mantine/core';
 import { ModalsProvider } from '@mantine/modals';
 import { Notifications } from '@mantine/notifications';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
@@ -16,16 +16,14 @@ import { ApiError } from './api/client';
 import { App } from './App';
 import { AuthProvider } from './auth/AuthProvider';
 import { SettingsProvider } from './settings';
+import { readableColors, theme } from './theme';
 
 // The server puts this response's CSP nonce here; Mantine stamps it on the <style> elements it adds.
-const styleNonce =
-  document.querySelector<HTMLMetaElement>('meta[name="garrison-style-nonce"]')?.content ?? '';
+const styleNonce = document.querySelector<HTMLMetaElement>('meta[name="garrison-style-nonce"]')?.content ?? '';
 
 // Modals and drawers lock page scrolling with a <style> element (react-remove-scroll); it takes its
 // nonce from get-nonce.
 setNonce(styleNonce);
-
-const theme = createTheme({ primaryColor: 'blue', defaultRadius: 'md' });
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -43,7 +41,12 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <MantineProvider theme={theme} defaultColorScheme="auto" getStyleNonce={() => styleNonce}>
+      <MantineProvider
+        theme={theme}
+        cssVariablesResolver={readableColors}
+        defaultColorScheme="auto"
+        getStyleNonce={() => styleNonce}
+      >
         <ModalsProvider>
           <Notifications position="bottom-right" autoClose={4000} />
           <QueryClientProvider client={queryClient}>

@@ -2,7 +2,8 @@
 
 Every step that changes something is checked through the API as well (a blocked user's token stops
 working, a revoked session's too, the refresh cookie is dead after sign-out). Any browser console error
-(a Content-Security-Policy violation is one) fails the test. Each pass saves a screenshot of each page
+(a Content-Security-Policy violation is one) fails the test, and so does any accessibility violation of
+impact serious or critical that axe-core finds on a page. Each pass saves a screenshot of each page
 into ``reports/screenshots/<backend>/``; with ``GARRISON_UPDATE_SCREENSHOTS=1`` the SQLite pass also
 writes them to ``docs/screenshots/`` (the README's), so an ordinary run leaves the tree clean.
 """
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dashboard" / "dist"
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "dashboard" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -45,6 +47,8 @@ def _unavailable() -> str | None:
         return f"{CHROMIUM} not found (apt-get install chromium)"
     if not (DIST / "index.html").exists():
         return "the dashboard is not built (cd dashboard && npm install --no-save && npm run build)"
+    if not AXE.exists():
+        return f"{AXE.relative_to(ROOT)} not found (cd dashboard && npm install --no-save)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -132,6 +136,29 @@ def seeded(garrison_env: dict[str, str], tmp_path: Path) -> Iterator[Seeded]:
         yield _seed(server)
 
 
+def _accessibility_violations(page: Any, name: str) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one readable line each.
+
+    axe is evaluated through the DevTools protocol, not added as a <script>, so the page's CSP (no
+    inline script) stays as strict as ever and reports nothing.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
+    found = []
+    for violation in result["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        more = len(violation["nodes"]) - 5
+        targets += f" and {more} more" if more > 0 else ""
+        found.append(
+            f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} [{targets}]"
+            f" {violation['helpUrl']}"
+        )
+    return found
+
+
 def _kpi(page: Any, name: str) -> int:
     return int(page.get_by_test_id(f"kpi-{name}").get_attribute("data-value"))
 
@@ -141,6 +168,7 @@ def test_the_console_end_to_end(seeded: Seeded) -> None:
 
     base = seeded.server.url + "/admin"
     problems: list[str] = []
+    inaccessible: list[str] = []
     folders = [ROOT / "reports" / "screenshots" / BACKEND]
     if BACKEND == "sqlite" and os.environ.get("GARRISON_UPDATE_SCREENSHOTS") == "1":
         folders.append(SCREENSHOTS)
@@ -148,7 +176,9 @@ def test_the_console_end_to_end(seeded: Seeded) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
     def shot(page: Any, name: str) -> None:
+        """Check the page's accessibility and save its screenshot."""
         page.wait_for_timeout(400)  # let charts finish their entry animation
+        inaccessible.extend(_accessibility_violations(page, name))
         image = page.screenshot(path=str(folders[0] / f"{name}.png"), full_page=True)
         for folder in folders[1:]:
             (folder / f"{name}.png").write_bytes(image)
@@ -375,3 +405,4 @@ def test_the_console_end_to_end(seeded: Seeded) -> None:
         browser.close()
 
     assert problems == [], problems
+    assert inaccessible == [], "accessibility violations (axe-core):\n" + "\n".join(inaccessible)

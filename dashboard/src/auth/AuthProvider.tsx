@@ -57,7 +57,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     // A reload: the access token is gone with the page, the refresh cookie is not.
     let cancelled = false;
-    (async () => {
+    void (async () => {
       if (hasRefreshCookie() && (await refreshNow())) {
         try {
           await enter();

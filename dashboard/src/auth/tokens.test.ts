@@ -26,11 +26,13 @@ describe('refreshDelay', () => {
 describe('refreshNow', () => {
   it('sends the CSRF header with the cookie, once for concurrent callers, and keeps the token in memory', async () => {
     document.cookie = 'garrison_csrf=csrf-1; path=/';
-    const fetchMock = vi.fn(async () =>
-      new Response(JSON.stringify({ access_token: 'at-2', expires_in: 900, csrf_token: 'csrf-2', session_id: 's' }), {
-        status: 200,
-        headers: { 'Content-Type': 'application/json' },
-      }),
+    const fetchMock = vi.fn(() =>
+      Promise.resolve(
+        new Response(JSON.stringify({ access_token: 'at-2', expires_in: 900, csrf_token: 'csrf-2', session_id: 's' }), {
+          status: 200,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      ),
     );
     vi.stubGlobal('fetch', fetchMock);
     const results = await Promise.all([refreshNow(), refreshNow(), refreshNow()]);
@@ -49,7 +51,10 @@ describe('refreshNow', () => {
   it('signs out when the refresh is refused', async () => {
     document.cookie = 'garrison_csrf=csrf-1; path=/';
     acceptTokens({ access_token: 'at-1', expires_in: 900, session_id: 's' });
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 401 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => Promise.resolve(new Response('{}', { status: 401 }))),
+    );
     expect(await refreshNow()).toBe(false);
     expect(getAccessToken()).toBeNull();
   });

@@ -14,7 +14,7 @@ import {
   Textarea,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 
 import { api, errorMessage, unwrap, type Schemas } from '../api/client';
 import { notifyDone } from '../lib/notify';
@@ -106,8 +106,8 @@ export function CreateUserDialog({ opened, onClose }: { opened: boolean; onClose
       {created ? (
         <Stack>
           <Text size="sm">
-            <b>{created.user.username}</b> can now sign in with this temporary password and must change
-            it at first login. It is shown only this once.
+            <b>{created.user.username}</b> can now sign in with this temporary password and must change it at first
+            login. It is shown only this once.
           </Text>
           <Group gap="xs" wrap="nowrap">
             <Code fz="md" data-testid="temporary-password" style={{ flex: 1 }}>
@@ -192,7 +192,10 @@ export function EditUserDrawer({ userId, onClose }: { userId: string | null; onC
       unwrap(await api.GET('/api/v1/admin/users/{user_id}', { params: { path: { user_id: userId ?? '' } } })),
   });
   const [form, setForm] = useState<EditForm | null>(null);
-  useEffect(() => {
+  // The form starts from each answer for the user (set during render, not in an effect).
+  const [loaded, setLoaded] = useState(user.data);
+  if (loaded !== user.data) {
+    setLoaded(user.data);
     if (user.data) {
       setForm({
         full_name: user.data.full_name ?? '',
@@ -206,7 +209,7 @@ export function EditUserDrawer({ userId, onClose }: { userId: string | null; onC
     } else {
       setForm(null);
     }
-  }, [user.data]);
+  }
   const save = useMutation({
     mutationFn: async (values: EditForm) =>
       unwrap(
@@ -306,7 +309,12 @@ export function BlockDialog({
   pending: boolean;
 }) {
   const [reason, setReason] = useState('');
-  useEffect(() => setReason(''), [user]);
+  // A reason typed for one user is never offered for the next.
+  const [shownUser, setShownUser] = useState(user);
+  if (shownUser !== user) {
+    setShownUser(user);
+    setReason('');
+  }
   return (
     <Modal opened={user !== null} onClose={onClose} title={user ? `Block ${user.username}` : 'Block'}>
       <form
@@ -317,8 +325,8 @@ export function BlockDialog({
       >
         <Stack>
           <Text size="sm">
-            Every session of this user ends now, on every device, and new sign-ins are refused until an
-            administrator unblocks them.
+            Every session of this user ends now, on every device, and new sign-ins are refused until an administrator
+            unblocks them.
           </Text>
           <Textarea
             label="Reason"

@@ -5,7 +5,7 @@ import { renderUi } from '../test/render';
 import { NO_FILTERS, UserFilters } from './UserFilters';
 
 describe('UserFilters', () => {
-  it('waits for typing to pause before searching, then searches once', () => {
+  it('waits for typing to pause before searching, then searches once', async () => {
     vi.useFakeTimers();
     const onChange = vi.fn();
     renderUi(<UserFilters value={NO_FILTERS} onChange={onChange} debounceMs={300} />);
@@ -13,19 +13,19 @@ describe('UserFilters', () => {
     fireEvent.change(search, { target: { value: 'al' } });
     fireEvent.change(search, { target: { value: 'alice' } });
     expect(onChange).not.toHaveBeenCalled();
-    act(() => vi.advanceTimersByTime(300));
+    await act(() => vi.advanceTimersByTime(300));
     expect(onChange).toHaveBeenCalledTimes(1);
     expect(onChange).toHaveBeenCalledWith({ ...NO_FILTERS, q: 'alice' });
     vi.useRealTimers();
   });
 
-  it('keeps the other filters when one changes', () => {
+  it('keeps the other filters when one changes', async () => {
     vi.useFakeTimers();
     const onChange = vi.fn();
     const value = { q: 'al', status: 'blocked', role: 'user', department: '' };
     renderUi(<UserFilters value={value} onChange={onChange} debounceMs={10} />);
     fireEvent.change(screen.getByRole('textbox', { name: 'Department' }), { target: { value: 'Ops' } });
-    act(() => vi.advanceTimersByTime(10));
+    await act(() => vi.advanceTimersByTime(10));
     expect(onChange).toHaveBeenCalledWith({ ...value, department: 'Ops' });
     vi.useRealTimers();
   });

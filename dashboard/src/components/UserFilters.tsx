@@ -1,6 +1,6 @@
 import { Button, Group, Select, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 export interface UserFilterValues {
   q: string;
@@ -35,8 +35,13 @@ interface Props {
 export function UserFilters({ value, onChange, debounceMs = 300 }: Props) {
   const [q, setQ] = useState(value.q);
   const [department, setDepartment] = useState(value.department);
-  useEffect(() => setQ(value.q), [value.q]);
-  useEffect(() => setDepartment(value.department), [value.department]);
+  // The parent may change the filters too (Clear filters): follow it, without an effect's extra render.
+  const [shown, setShown] = useState(value);
+  if (shown.q !== value.q || shown.department !== value.department) {
+    setShown(value);
+    setQ(value.q);
+    setDepartment(value.department);
+  }
   const typed = useDebouncedCallback((next: UserFilterValues) => onChange(next), debounceMs);
   const active = Object.values(value).some(Boolean);
 

@@ -49,11 +49,18 @@ export interface DonutSlice {
   name: string;
   value: number;
   color: string;
+  /** Recharts draws each slice as an <svg> path with role img; this is its text alternative. */
+  'aria-label': string;
 }
 
 /** The session-state counts as donut slices, in a fixed order, leaving out empty states. */
 export function sessionStateSlices(counts: Record<SessionState, number>): DonutSlice[] {
   return (['active', 'expired', 'revoked'] as const)
     .filter((state) => counts[state] > 0)
-    .map((state) => ({ name: STATE_LABELS[state], value: counts[state], color: STATE_COLORS[state] }));
+    .map((state) => ({
+      name: STATE_LABELS[state],
+      value: counts[state],
+      color: STATE_COLORS[state],
+      'aria-label': `${STATE_LABELS[state]}: ${counts[state]}`,
+    }));
 }

@@ -31,6 +31,11 @@ function timeZones(): string[] {
   return Array.from(new Set(['UTC', browserTimeZone(), ...zones]));
 }
 
+/** The start of a range of `days` days ending now. */
+function rangeStart(days: string): string {
+  return new Date(Date.now() - Number(days) * 86400000).toISOString();
+}
+
 /** Hourly buckets for long ranges would be thousands of points; fall back to a coarser interval. */
 function fitInterval(interval: Interval, days: number): Interval {
   if (interval === 'hour' && days > 7) return 'day';
@@ -42,15 +47,20 @@ export function AnalyticsPage() {
   const [days, setDays] = useState('30');
   const [interval, setInterval] = useState<Interval>('day');
   const [timeZone, setTimeZone] = useState(browserTimeZone());
-  const zones = useMemo(timeZones, []);
+  const zones = useMemo(() => timeZones(), []);
   // Fixed while the range is unchanged, so polling asks for the same window (the end is "now" server-side).
-  const from = useMemo(() => new Date(Date.now() - Number(days) * 86400000).toISOString(), [days]);
+  const [from, setFrom] = useState(() => rangeStart(days));
+  const chooseRange = (value: string) => {
+    setDays(value);
+    setFrom(rangeStart(value));
+  };
   const effective = fitInterval(interval, Number(days));
 
   const heatmap = useQuery({
     queryKey: ['heatmap', from, timeZone],
     ...live,
-    queryFn: async () => unwrap(await api.GET('/api/v1/admin/analytics/heatmap', { params: { query: { from, tz: timeZone } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/admin/analytics/heatmap', { params: { query: { from, tz: timeZone } } })),
   });
 
   return (
@@ -58,7 +68,14 @@ export function AnalyticsPage() {
       <Group justify="space-between" align="flex-end" wrap="wrap">
         <Title order={2}>Analytics</Title>
         <Group gap="sm" align="flex-end">
-          <Select label="Time range" data={RANGES} value={days} onChange={(v) => v && setDays(v)} allowDeselect={false} w={170} />
+          <Select
+            label="Time range"
+            data={RANGES}
+            value={days}
+            onChange={(v) => v && chooseRange(v)}
+            allowDeselect={false}
+            w={170}
+          />
           <Select
             label="Buckets"
             data={INTERVAL_OPTIONS}

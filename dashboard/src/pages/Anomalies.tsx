@@ -1,6 +1,6 @@
 import { Anchor, Badge, Button, Group, Paper, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 
 import { api, unwrap, type Schemas } from '../api/client';
@@ -39,22 +39,30 @@ export function AnomaliesPage() {
   const [severity, setSeverity] = useState<string | null>(null);
   const [type, setType] = useState<string | null>(null);
   const filters = useMemo(
-    () => ({ status: (status ?? undefined) as Status | undefined, severity: severity ?? undefined, type: type ?? undefined }),
+    () => ({
+      status: (status ?? undefined) as Status | undefined,
+      severity: severity ?? undefined,
+      type: type ?? undefined,
+    }),
     [status, severity, type],
   );
 
   const base = useQuery({
     queryKey: ['anomalies', 'feed', filters],
-    queryFn: async () => unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, page_size: 50 } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, page_size: 50 } } })),
   });
   const [fresh, setFresh] = useState<Anomaly[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [newIds, setNewIds] = useState<Set<string>>(new Set());
-  useEffect(() => {
+  // A new base list starts the live part over from its cursor.
+  const [baseShown, setBaseShown] = useState(base.data);
+  if (baseShown !== base.data) {
+    setBaseShown(base.data);
     setFresh([]);
     setNewIds(new Set());
     setCursor(base.data?.next_since ?? null);
-  }, [base.data]);
+  }
 
   // The live part: only what is newer than the cursor, polled at the console's interval.
   const poll = useQuery({
@@ -64,23 +72,29 @@ export function AnomaliesPage() {
     gcTime: 0,
     ...live,
     queryFn: async () =>
-      unwrap(await api.GET('/api/v1/admin/anomalies', { params: { query: { ...filters, since: cursor ?? undefined, page_size: 100 } } })),
+      unwrap(
+        await api.GET('/api/v1/admin/anomalies', {
+          params: { query: { ...filters, since: cursor ?? undefined, page_size: 100 } },
+        }),
+      ),
   });
-  const shownIds = useRef<Set<string>>(new Set());
-  shownIds.current = new Set(base.data?.items.map((anomaly) => anomaly.id));
-  useEffect(() => {
-    // Each poll answer is merged once, when it arrives (not again when the base list reloads).
+  // Each poll answer is merged once, when it arrives (not again when the base list reloads).
+  const [mergedAt, setMergedAt] = useState(0);
+  if (poll.data && poll.dataUpdatedAt !== mergedAt) {
+    setMergedAt(poll.dataUpdatedAt);
     const data = poll.data;
-    if (!data || data.items.length === 0) return;
-    // Without a cursor yet (the feed was empty) the poll returns the whole first page: only what the
-    // page does not show already is new.
-    const arrivals = data.items.filter((anomaly) => !shownIds.current.has(anomaly.id));
-    if (arrivals.length > 0) {
-      setFresh((current) => mergeFeed(current, arrivals));
-      setNewIds((current) => new Set([...current, ...arrivals.map((anomaly) => anomaly.id)]));
+    if (data.items.length > 0) {
+      // Without a cursor yet (the feed was empty) the poll returns the whole first page: only what the
+      // page does not show already is new.
+      const shownIds = new Set(base.data?.items.map((anomaly) => anomaly.id));
+      const arrivals = data.items.filter((anomaly) => !shownIds.has(anomaly.id));
+      if (arrivals.length > 0) {
+        setFresh((current) => mergeFeed(current, arrivals));
+        setNewIds((current) => new Set([...current, ...arrivals.map((anomaly) => anomaly.id)]));
+      }
+      setCursor((current) => laterCursor(current, data.next_since));
     }
-    setCursor((current) => laterCursor(current, data.next_since));
-  }, [poll.dataUpdatedAt]);
+  }
 
   const transition = useMutation({
     mutationFn: async ({ anomaly, to }: { anomaly: Anomaly; to: 'acknowledge' | 'resolve' }) => {
@@ -138,7 +152,12 @@ export function AnomaliesPage() {
         </Group>
       </Paper>
       <Paper withBorder p="md" radius="md">
-        <QueryState query={base} label="anomalies" isEmpty={() => items.length === 0} emptyText="No anomaly matches these filters.">
+        <QueryState
+          query={base}
+          label="anomalies"
+          isEmpty={() => items.length === 0}
+          emptyText="No anomaly matches these filters."
+        >
           {() => (
             <Table.ScrollContainer minWidth={860}>
               <Table highlightOnHover aria-label="Anomaly feed" data-testid="anomalies-table">
@@ -159,29 +178,52 @@ export function AnomaliesPage() {
                       <Table.Td className="nowrap">
                         <Group gap={6} wrap="nowrap">
                           {formatDateTime(anomaly.created_at)}
-                          {newIds.has(anomaly.id) && <Badge size="xs" color="blue">new</Badge>}
+                          {newIds.has(anomaly.id) && (
+                            <Badge size="xs" color="blue">
+                              new
+                            </Badge>
+                          )}
                         </Group>
                       </Table.Td>
                       <Table.Td>{anomaly.type.replaceAll('_', ' ')}</Table.Td>
-                      <Table.Td><SeverityBadge severity={anomaly.severity} /></Table.Td>
+                      <Table.Td>
+                        <SeverityBadge severity={anomaly.severity} />
+                      </Table.Td>
                       <Table.Td>
                         {anomaly.user_id ? (
-                          <Anchor component={Link} to={`/users/${anomaly.user_id}`} size="sm">View user</Anchor>
-                        ) : '—'}
+                          <Anchor component={Link} to={`/users/${anomaly.user_id}`} size="sm">
+                            View user
+                          </Anchor>
+                        ) : (
+                          '—'
+                        )}
                       </Table.Td>
-                      <Table.Td><Text size="sm">{describe(anomaly) || '—'}</Text></Table.Td>
-                      <Table.Td><AnomalyStatusBadge status={anomaly.status} /></Table.Td>
+                      <Table.Td>
+                        <Text size="sm">{describe(anomaly) || '—'}</Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <AnomalyStatusBadge status={anomaly.status} />
+                      </Table.Td>
                       {can('anomalies:write') && (
                         <Table.Td>
                           <Group gap={6} wrap="nowrap">
                             {anomaly.status === 'open' && (
-                              <Button size="xs" variant="light" loading={transition.isPending && transition.variables?.anomaly.id === anomaly.id}
-                                onClick={() => transition.mutate({ anomaly, to: 'acknowledge' })}>
+                              <Button
+                                size="xs"
+                                variant="light"
+                                loading={transition.isPending && transition.variables?.anomaly.id === anomaly.id}
+                                onClick={() => transition.mutate({ anomaly, to: 'acknowledge' })}
+                              >
                                 Acknowledge
                               </Button>
                             )}
                             {anomaly.status !== 'resolved' && (
-                              <Button size="xs" variant="light" color="teal" onClick={() => transition.mutate({ anomaly, to: 'resolve' })}>
+                              <Button
+                                size="xs"
+                                variant="light"
+                                color="teal"
+                                onClick={() => transition.mutate({ anomaly, to: 'resolve' })}
+                              >
                                 Resolve
                               </Button>
                             )}

@@ -66,7 +66,11 @@ export function AuditPage() {
     placeholderData: keepPreviousData,
     ...live,
     queryFn: async () =>
-      unwrap(await api.GET('/api/v1/admin/audit-events', { params: { query: { ...queryOf(debounced), page, page_size: pageSize } } })),
+      unwrap(
+        await api.GET('/api/v1/admin/audit-events', {
+          params: { query: { ...queryOf(debounced), page, page_size: pageSize } },
+        }),
+      ),
   });
   const set = (key: keyof Filters) => (value: string) => {
     setFilters((current) => ({ ...current, [key]: value }));
@@ -80,7 +84,7 @@ export function AuditPage() {
         params: { query: { ...queryOf(filters), format } },
         parseAs: 'blob',
       });
-      const blob = unwrap(result) as unknown as Blob;
+      const blob = unwrap(result);
       save(blob, `garrison-audit-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}.${format}`);
       notifyDone(`Exported the audit log as ${format.toUpperCase()}.`);
     } catch (error) {
@@ -95,19 +99,45 @@ export function AuditPage() {
       <Group justify="space-between">
         <Title order={2}>Audit log</Title>
         <Group gap="xs">
-          <Button variant="light" leftSection={<IconDownload size={16} />} loading={exporting === 'csv'} onClick={() => void exportAs('csv')}>
+          <Button
+            variant="light"
+            leftSection={<IconDownload size={16} />}
+            loading={exporting === 'csv'}
+            onClick={() => void exportAs('csv')}
+          >
             Export CSV
           </Button>
-          <Button variant="light" leftSection={<IconDownload size={16} />} loading={exporting === 'ndjson'} onClick={() => void exportAs('ndjson')}>
+          <Button
+            variant="light"
+            leftSection={<IconDownload size={16} />}
+            loading={exporting === 'ndjson'}
+            onClick={() => void exportAs('ndjson')}
+          >
             Export NDJSON
           </Button>
         </Group>
       </Group>
       <Paper withBorder p="md" radius="md">
         <Group gap="sm" align="flex-end" role="search" aria-label="Filter the audit log">
-          <TextInput label="Action" placeholder="e.g. user.blocked" value={filters.action} onChange={(e) => set('action')(e.currentTarget.value)} w={180} />
-          <TextInput label="Actor id" value={filters.actor} onChange={(e) => set('actor')(e.currentTarget.value)} w={200} />
-          <TextInput label="Target id" value={filters.target} onChange={(e) => set('target')(e.currentTarget.value)} w={200} />
+          <TextInput
+            label="Action"
+            placeholder="e.g. user.blocked"
+            value={filters.action}
+            onChange={(e) => set('action')(e.currentTarget.value)}
+            w={180}
+          />
+          <TextInput
+            label="Actor id"
+            value={filters.actor}
+            onChange={(e) => set('actor')(e.currentTarget.value)}
+            w={200}
+          />
+          <TextInput
+            label="Target id"
+            value={filters.target}
+            onChange={(e) => set('target')(e.currentTarget.value)}
+            w={200}
+          />
           <Select
             label="Outcome"
             placeholder="Any"
@@ -117,17 +147,33 @@ export function AuditPage() {
             clearable
             w={130}
           />
-          <TextInput label="From" type="date" value={filters.from} onChange={(e) => set('from')(e.currentTarget.value)} />
+          <TextInput
+            label="From"
+            type="date"
+            value={filters.from}
+            onChange={(e) => set('from')(e.currentTarget.value)}
+          />
           <TextInput label="Until" type="date" value={filters.to} onChange={(e) => set('to')(e.currentTarget.value)} />
           {Object.values(filters).some(Boolean) && (
-            <Button variant="subtle" onClick={() => { setFilters(EMPTY); setPage(1); }}>
+            <Button
+              variant="subtle"
+              onClick={() => {
+                setFilters(EMPTY);
+                setPage(1);
+              }}
+            >
               Clear filters
             </Button>
           )}
         </Group>
       </Paper>
       <Paper withBorder p="md" radius="md">
-        <QueryState query={events} label="audit events" isEmpty={(d) => d.items.length === 0} emptyText="No audit event matches these filters.">
+        <QueryState
+          query={events}
+          label="audit events"
+          isEmpty={(d) => d.items.length === 0}
+          emptyText="No audit event matches these filters."
+        >
           {(data) => (
             <>
               <Table.ScrollContainer minWidth={1000}>
@@ -146,18 +192,42 @@ export function AuditPage() {
                   <Table.Tbody>
                     {data.items.map((event) => (
                       <Table.Tr key={event.id}>
-                        <Table.Td className="nowrap"><Text size="sm">{formatDateTime(event.created_at)}</Text></Table.Td>
-                        <Table.Td className="nowrap"><Code>{event.action}</Code></Table.Td>
-                        <Table.Td>
-                          <Badge variant="light" color={event.outcome === 'success' ? 'teal' : 'red'}>{event.outcome}</Badge>
-                        </Table.Td>
-                        <Table.Td className="nowrap"><Text size="xs">{event.actor_type} <Id value={event.actor_id} /></Text></Table.Td>
                         <Table.Td className="nowrap">
-                          <Text size="xs">{event.target_type ? <>{event.target_type} <Id value={event.target_id} /></> : '—'}</Text>
+                          <Text size="sm">{formatDateTime(event.created_at)}</Text>
+                        </Table.Td>
+                        <Table.Td className="nowrap">
+                          <Code>{event.action}</Code>
+                        </Table.Td>
+                        <Table.Td>
+                          <Badge variant="light" color={event.outcome === 'success' ? 'teal' : 'red'}>
+                            {event.outcome}
+                          </Badge>
+                        </Table.Td>
+                        <Table.Td className="nowrap">
+                          <Text size="xs">
+                            {event.actor_type} <Id value={event.actor_id} />
+                          </Text>
+                        </Table.Td>
+                        <Table.Td className="nowrap">
+                          <Text size="xs">
+                            {event.target_type ? (
+                              <>
+                                {event.target_type} <Id value={event.target_id} />
+                              </>
+                            ) : (
+                              '—'
+                            )}
+                          </Text>
                         </Table.Td>
                         <Table.Td className="nowrap">{event.ip ?? '—'}</Table.Td>
                         <Table.Td>
-                          <Text size="xs" ff="monospace" lineClamp={2} maw={420} title={event.after ? JSON.stringify(event.after) : undefined}>
+                          <Text
+                            size="xs"
+                            ff="monospace"
+                            lineClamp={2}
+                            maw={420}
+                            title={event.after ? JSON.stringify(event.after) : undefined}
+                          >
                             {event.after ? JSON.stringify(event.after) : '—'}
                           </Text>
                         </Table.Td>
@@ -166,7 +236,17 @@ export function AuditPage() {
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
-              <Pager page={page} pageSize={pageSize} total={data.total} onPage={setPage} onPageSize={(s) => { setPageSize(s); setPage(1); }} label="events" />
+              <Pager
+                page={page}
+                pageSize={pageSize}
+                total={data.total}
+                onPage={setPage}
+                onPageSize={(s) => {
+                  setPageSize(s);
+                  setPage(1);
+                }}
+                label="events"
+              />
             </>
           )}
         </QueryState>

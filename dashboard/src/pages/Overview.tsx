@@ -15,7 +15,15 @@ import { browserTimeZone, formatDateTime } from '../lib/format';
 import { sessionStateSlices } from '../lib/sessions';
 import { useLive } from '../settings';
 
-function Section({ title, link, children }: { title: string; link?: { to: string; label: string }; children: React.ReactNode }) {
+function Section({
+  title,
+  link,
+  children,
+}: {
+  title: string;
+  link?: { to: string; label: string };
+  children: React.ReactNode;
+}) {
   return (
     <Card withBorder radius="md" padding="md" component="section" aria-label={title}>
       <Group justify="space-between" mb="sm">
@@ -46,7 +54,13 @@ function Kpis() {
       {() => (
         <SimpleGrid cols={{ base: 2, sm: 3, lg: 7 }} spacing="sm">
           <KpiCard label="Users" value={s?.users_total} hint={`${s?.users_active ?? 0} active`} testId="kpi-users" />
-          <KpiCard label="Blocked" value={s?.users_blocked} color="red" hint={`${s?.users_locked ?? 0} locked`} testId="kpi-blocked" />
+          <KpiCard
+            label="Blocked"
+            value={s?.users_blocked}
+            color="red"
+            hint={`${s?.users_locked ?? 0} locked`}
+            testId="kpi-blocked"
+          />
           <KpiCard label="Admins" value={s?.admins} testId="kpi-admins" />
           <KpiCard label="Active sessions" value={s?.active_sessions} color="teal" testId="kpi-active-sessions" />
           <KpiCard label="Logins 24 h" value={s?.logins_24h} testId="kpi-logins" />
@@ -74,7 +88,15 @@ function SessionStates() {
     >
       {(data) => (
         <Group justify="center" gap="xl">
-          <DonutChart data={sessionStateSlices(data)} withLabels withLabelsLine={false} size={160} thickness={26} aria-label="Sessions by state" />
+          <DonutChart
+            data={sessionStateSlices(data)}
+            withLabels
+            withLabelsLine={false}
+            size={160}
+            thickness={26}
+            role="group"
+            aria-label="Sessions by state"
+          />
           <Stack gap={4}>
             <Text size="sm">Active: {data.active}</Text>
             <Text size="sm">Expired: {data.expired}</Text>
@@ -102,10 +124,16 @@ function LatestAnomalies() {
               <Table.Tr key={anomaly.id}>
                 <Table.Td>
                   <Text size="sm">{anomaly.type.replaceAll('_', ' ')}</Text>
-                  <Text size="xs" c="dimmed">{formatDateTime(anomaly.created_at)}</Text>
+                  <Text size="xs" c="dimmed">
+                    {formatDateTime(anomaly.created_at)}
+                  </Text>
                 </Table.Td>
-                <Table.Td><SeverityBadge severity={anomaly.severity} /></Table.Td>
-                <Table.Td><AnomalyStatusBadge status={anomaly.status} /></Table.Td>
+                <Table.Td>
+                  <SeverityBadge severity={anomaly.severity} />
+                </Table.Td>
+                <Table.Td>
+                  <AnomalyStatusBadge status={anomaly.status} />
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -123,7 +151,12 @@ function LatestSessions() {
     queryFn: async () => unwrap(await api.GET('/api/v1/admin/sessions', { params: { query: { page_size: 5 } } })),
   });
   return (
-    <QueryState query={sessions} label="sessions" isEmpty={(data) => data.items.length === 0} emptyText="No sessions yet.">
+    <QueryState
+      query={sessions}
+      label="sessions"
+      isEmpty={(data) => data.items.length === 0}
+      emptyText="No sessions yet."
+    >
       {(data) => (
         <Table aria-label="Latest sessions">
           <Table.Tbody>
@@ -134,9 +167,17 @@ function LatestSessions() {
                     {session.user.username}
                   </Anchor>
                 </Table.Td>
-                <Table.Td><SessionStateBadge state={session.state} /></Table.Td>
-                <Table.Td><Text size="xs">{session.ip ?? '—'}</Text></Table.Td>
-                <Table.Td><Text size="xs" c="dimmed">{formatDateTime(session.created_at)}</Text></Table.Td>
+                <Table.Td>
+                  <SessionStateBadge state={session.state} />
+                </Table.Td>
+                <Table.Td>
+                  <Text size="xs">{session.ip ?? '—'}</Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="xs" c="dimmed">
+                    {formatDateTime(session.created_at)}
+                  </Text>
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -154,8 +195,8 @@ export function OverviewPage() {
       <Title order={2}>Overview</Title>
       {me && me.permissions.length === 0 && (
         <Alert color="yellow" title="Nothing to administer">
-          Your roles ({me.roles.join(', ') || 'none'}) grant no administrative permission. Ask an
-          administrator for one if you need the console.
+          Your roles ({me.roles.join(', ') || 'none'}) grant no administrative permission. Ask an administrator for one
+          if you need the console.
         </Alert>
       )}
       {can('analytics:read') && <Kpis />}

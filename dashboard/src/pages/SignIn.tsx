@@ -1,8 +1,9 @@
-import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { Button, PasswordInput, Text, TextInput } from '@mantine/core';
+import { useState } from 'react';
 
 import { ApiError, errorMessage } from '../api/client';
 import { useAuth } from '../auth/AuthProvider';
+import { GateForm, GateFrame } from '../components/GateForm';
 
 /** What a failed sign-in means, in words: no enumeration (the server answers the same for all). */
 export function signInProblem(error: unknown): string {
@@ -19,77 +20,38 @@ export function signInProblem(error: unknown): string {
   return errorMessage(error);
 }
 
-function Frame({ title, children }: { title: string; children: React.ReactNode }) {
-  return (
-    <Center mih="100vh" p="md" component="main">
-      <Paper withBorder shadow="sm" p="xl" radius="md" w={420} maw="100%">
-        <Stack>
-          <div>
-            <Text c="dimmed" size="sm" fw={600}>
-              Garrison console
-            </Text>
-            <Title order={1} size="h2">
-              {title}
-            </Title>
-          </div>
-          {children}
-        </Stack>
-      </Paper>
-    </Center>
-  );
-}
-
 export function SignInPage() {
   const { signIn } = useAuth();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(username.trim(), password);
-    } catch (problem) {
-      setError(signInProblem(problem));
-      setPassword('');
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
-    <Frame title="Sign in">
-      <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
-        <Stack>
-          <TextInput
-            label="Username or email"
-            autoComplete="username"
-            required
-            autoFocus
-            value={username}
-            onChange={(e) => setUsername(e.currentTarget.value)}
-          />
-          <PasswordInput
-            label="Password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
-          />
-          {error && (
-            <Alert color="red" role="alert" title="Not signed in">
-              {error}
-            </Alert>
-          )}
-          <Button type="submit" loading={busy} fullWidth>
-            Sign in
-          </Button>
-        </Stack>
-      </form>
-    </Frame>
+    <GateFrame title="Sign in">
+      <GateForm
+        label="Sign in"
+        submitLabel="Sign in"
+        failureTitle="Not signed in"
+        onSubmit={() => signIn(username.trim(), password)}
+        describe={signInProblem}
+        onFailure={() => setPassword('')}
+      >
+        <TextInput
+          label="Username or email"
+          autoComplete="username"
+          required
+          autoFocus
+          value={username}
+          onChange={(e) => setUsername(e.currentTarget.value)}
+        />
+        <PasswordInput
+          label="Password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.currentTarget.value)}
+        />
+      </GateForm>
+    </GateFrame>
   );
 }
 
@@ -98,70 +60,51 @@ export function ChangePasswordPage() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const mismatch = repeat.length > 0 && next !== repeat;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (next !== repeat) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await changePassword(current, next);
-    } catch (problem) {
-      setError(errorMessage(problem));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
-    <Frame title="Choose a new password">
+    <GateFrame title="Choose a new password">
       <Text size="sm">
-        {me ? <b>{me.username}</b> : 'This account'} signed in with a temporary password. Choose your own
-        before using the console: at least 12 characters, not a common password, not containing your
-        username or email.
+        {me ? <b>{me.username}</b> : 'This account'} signed in with a temporary password. Choose your own before using
+        the console: at least 12 characters, not a common password, not containing your username or email.
       </Text>
-      <form onSubmit={(e) => void submit(e)} aria-label="Change password">
-        <Stack>
-          <PasswordInput
-            label="Current (temporary) password"
-            autoComplete="current-password"
-            required
-            autoFocus
-            value={current}
-            onChange={(e) => setCurrent(e.currentTarget.value)}
-          />
-          <PasswordInput
-            label="New password"
-            autoComplete="new-password"
-            required
-            minLength={12}
-            value={next}
-            onChange={(e) => setNext(e.currentTarget.value)}
-          />
-          <PasswordInput
-            label="Repeat the new password"
-            autoComplete="new-password"
-            required
-            value={repeat}
-            error={mismatch ? 'The two passwords differ.' : undefined}
-            onChange={(e) => setRepeat(e.currentTarget.value)}
-          />
-          {error && (
-            <Alert color="red" role="alert" title="Password not changed">
-              {error}
-            </Alert>
-          )}
-          <Button type="submit" loading={busy} disabled={mismatch} fullWidth>
-            Change password
-          </Button>
+      <GateForm
+        label="Change password"
+        submitLabel="Change password"
+        failureTitle="Password not changed"
+        onSubmit={() => changePassword(current, next)}
+        disabled={mismatch}
+        footer={
           <Button variant="subtle" onClick={() => void signOut()}>
             Sign out
           </Button>
-        </Stack>
-      </form>
-    </Frame>
+        }
+      >
+        <PasswordInput
+          label="Current (temporary) password"
+          autoComplete="current-password"
+          required
+          autoFocus
+          value={current}
+          onChange={(e) => setCurrent(e.currentTarget.value)}
+        />
+        <PasswordInput
+          label="New password"
+          autoComplete="new-password"
+          required
+          minLength={12}
+          value={next}
+          onChange={(e) => setNext(e.currentTarget.value)}
+        />
+        <PasswordInput
+          label="Repeat the new password"
+          autoComplete="new-password"
+          required
+          value={repeat}
+          error={mismatch ? 'The two passwords differ.' : undefined}
+          onChange={(e) => setRepeat(e.currentTarget.value)}
+        />
+      </GateForm>
+    </GateFrame>
   );
 }

@@ -19,15 +19,15 @@ import { Link, useParams } from 'react-router';
 
 import { api, unwrap } from '../api/client';
 import { useAuth } from '../auth/AuthProvider';
-import { AnomalyStatusBadge, SessionStateBadge, SeverityBadge, UserStatusBadge } from '../components/Badges';
+import { AnomalyStatusBadge, SeverityBadge, UserStatusBadge } from '../components/Badges';
 import { confirmDestructive } from '../components/confirm';
 import { KpiCard } from '../components/KpiCard';
 import { QueryState } from '../components/QueryState';
+import { SessionsTable } from '../components/SessionsTable';
 import { BlockDialog, EditUserDrawer } from '../components/UserDialogs';
+import { useUserActions } from '../components/userActions';
 import { browserTimeZone, formatDateTime, formatDuration } from '../lib/format';
 import { useLive } from '../settings';
-import { confirmRevoke, useRevokeSession } from './Sessions';
-import { useUserActions } from './Users';
 
 function Detail({ label, value }: { label: string; value: React.ReactNode }) {
   return (
@@ -47,7 +47,6 @@ export function UserProfilePage() {
   const { can } = useAuth();
   const live = useLive();
   const action = useUserActions();
-  const revoke = useRevokeSession();
   const [editing, setEditing] = useState(false);
   const [blocking, setBlocking] = useState(false);
   const profile = useQuery({
@@ -147,7 +146,10 @@ export function UserProfilePage() {
                     <Detail label="Contact" value={user.contact_number} />
                     <Detail label="Created" value={formatDateTime(user.created_at)} />
                     <Detail label="Last login" value={formatDateTime(user.last_login_at)} />
-                    <Detail label="Account expires" value={user.account_expires_at ? formatDateTime(user.account_expires_at) : 'never'} />
+                    <Detail
+                      label="Account expires"
+                      value={user.account_expires_at ? formatDateTime(user.account_expires_at) : 'never'}
+                    />
                     {user.locked_until && <Detail label="Locked until" value={formatDateTime(user.locked_until)} />}
                   </Stack>
                 </Card>
@@ -159,7 +161,11 @@ export function UserProfilePage() {
                   </Title>
                   <BarChart
                     h={220}
-                    data={daily_logins.map((d) => ({ date: d.date.slice(5), Successful: d.success, Failed: d.failure }))}
+                    data={daily_logins.map((d) => ({
+                      date: d.date.slice(5),
+                      Successful: d.success,
+                      Failed: d.failure,
+                    }))}
                     dataKey="date"
                     type="stacked"
                     series={[
@@ -212,45 +218,19 @@ export function UserProfilePage() {
                       No sessions.
                     </Text>
                   ) : (
-                    <Table.ScrollContainer minWidth={520}>
-                      <Table aria-label="The user's sessions" data-testid="profile-sessions-table">
-                        <Table.Thead>
-                          <Table.Tr>
-                            <Table.Th>Started</Table.Th>
-                            <Table.Th>State</Table.Th>
-                            <Table.Th>IP</Table.Th>
-                            <Table.Th>Device</Table.Th>
-                            {can('sessions:revoke') && <Table.Th>Action</Table.Th>}
-                          </Table.Tr>
-                        </Table.Thead>
-                        <Table.Tbody>
-                          {timeline.map((entry) => (
-                            <Table.Tr key={entry.session_id}>
-                              <Table.Td>{formatDateTime(entry.login_at)}</Table.Td>
-                              <Table.Td>
-                                <SessionStateBadge state={entry.state} />
-                              </Table.Td>
-                              <Table.Td>{entry.ip ?? '—'}</Table.Td>
-                              <Table.Td>{entry.device ?? '—'}</Table.Td>
-                              {can('sessions:revoke') && (
-                                <Table.Td>
-                                  {entry.state === 'active' && (
-                                    <Button
-                                      size="xs"
-                                      color="red"
-                                      variant="light"
-                                      onClick={() => confirmRevoke({ id: entry.session_id, username: user.username }, revoke.mutate)}
-                                    >
-                                      Revoke
-                                    </Button>
-                                  )}
-                                </Table.Td>
-                              )}
-                            </Table.Tr>
-                          ))}
-                        </Table.Tbody>
-                      </Table>
-                    </Table.ScrollContainer>
+                    <SessionsTable
+                      sessions={timeline.map((entry) => ({
+                        id: entry.session_id,
+                        user,
+                        state: entry.state,
+                        ip: entry.ip,
+                        device: entry.device,
+                        startedAt: entry.login_at,
+                      }))}
+                      label="The user's sessions"
+                      testId="profile-sessions-table"
+                      minWidth={520}
+                    />
                   )}
                 </Card>
               </Grid.Col>
@@ -287,7 +267,9 @@ export function UserProfilePage() {
               user={blocking ? user : null}
               pending={action.isPending}
               onClose={() => setBlocking(false)}
-              onBlock={(reason) => action.mutate({ user, action: 'block', reason }, { onSettled: () => setBlocking(false) })}
+              onBlock={(reason) =>
+                action.mutate({ user, action: 'block', reason }, { onSettled: () => setBlocking(false) })
+              }
             />
           </Stack>
         )}

@@ -1,6 +1,6 @@
 import { Button, Group, Paper, Stack, Title } from '@mantine/core';
 import { IconUserPlus } from '@tabler/icons-react';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import { api, unwrap } from '../api/client';
@@ -10,47 +10,11 @@ import { Pager } from '../components/Pager';
 import { QueryState } from '../components/QueryState';
 import { BlockDialog, CreateUserDialog, EditUserDrawer } from '../components/UserDialogs';
 import { NO_FILTERS, UserFilters, type UserFilterValues } from '../components/UserFilters';
+import { useUserActions } from '../components/userActions';
 import { UsersTable, type RowActions, type SortKey, type SortOrder, type UserRow } from '../components/UsersTable';
-import { notifyDone, notifyFailed } from '../lib/notify';
 import { useLive } from '../settings';
 
 type Status = 'active' | 'blocked' | 'locked' | 'expired';
-
-export function useUserActions() {
-  const queryClient = useQueryClient();
-  const refresh = () => {
-    for (const key of ['users', 'user', 'profile', 'stats', 'sessions', 'session-states']) {
-      void queryClient.invalidateQueries({ queryKey: [key] });
-    }
-  };
-  const run = useMutation({
-    mutationFn: async ({ user, action, reason }: { user: UserRow | { id: string; username: string }; action: string; reason?: string }) => {
-      const path = { user_id: user.id };
-      switch (action) {
-        case 'block':
-          return unwrap(await api.POST('/api/v1/admin/users/{user_id}/block', { params: { path }, body: { reason: reason ?? '' } }));
-        case 'unblock':
-          return unwrap(await api.POST('/api/v1/admin/users/{user_id}/unblock', { params: { path } }));
-        case 'unlock':
-          return unwrap(await api.POST('/api/v1/admin/users/{user_id}/unlock', { params: { path } }));
-        default:
-          return unwrap(await api.POST('/api/v1/admin/users/{user_id}/sessions/revoke-all', { params: { path } }));
-      }
-    },
-    onSuccess: (_data, { user, action }) => {
-      const done: Record<string, string> = {
-        block: `Blocked ${user.username}; their sessions have ended.`,
-        unblock: `Unblocked ${user.username}.`,
-        unlock: `Unlocked ${user.username}.`,
-        revoke: `Ended every session of ${user.username}.`,
-      };
-      notifyDone(done[action] ?? 'Done');
-      refresh();
-    },
-    onError: (error) => notifyFailed(error),
-  });
-  return run;
-}
 
 export function UsersPage() {
   const { can } = useAuth();
@@ -165,7 +129,8 @@ export function UsersPage() {
         pending={action.isPending}
         onClose={() => setBlocking(null)}
         onBlock={(reason) => {
-          if (blocking) action.mutate({ user: blocking, action: 'block', reason }, { onSettled: () => setBlocking(null) });
+          if (blocking)
+            action.mutate({ user: blocking, action: 'block', reason }, { onSettled: () => setBlocking(null) });
         }}
       />
     </Stack>

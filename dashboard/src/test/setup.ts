@@ -23,5 +23,5 @@ class ResizeObserverStub {
   unobserve(): void {}
   disconnect(): void {}
 }
-window.ResizeObserver = ResizeObserverStub as unknown as typeof ResizeObserver;
+window.ResizeObserver = ResizeObserverStub;
 window.HTMLElement.prototype.scrollIntoView = () => {};
