@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query
 from garrison.admin import analytics
 from garrison.admin.analytics import Heatmap, Interval, LoginSeries, SessionStates
 from garrison.deps import AnalyticsRead, AppClock, AppSettings, DbSession
+from garrison.kit.schemas import AwareDatetime
 
 router = APIRouter(prefix="/api/v1/admin/analytics", tags=["admin: analytics"])
 
-From = Annotated[datetime | None, Query(alias="from", description="Default: 30 days before 'to'")]
-To = Annotated[datetime | None, Query(description="Default: now")]
+From = Annotated[AwareDatetime | None, Query(alias="from", description="Default: 30 days before 'to'")]
+To = Annotated[AwareDatetime | None, Query(description="Default: now")]
 Tz = Annotated[str, Query(max_length=64, description="IANA time zone for buckets")]
 
 

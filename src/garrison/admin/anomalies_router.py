@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from garrison.admin.anomalies import AnomalyFilters
 from garrison.admin.schemas import AnomalyFeed, AnomalyNote, AnomalyOut, AnomalyStatus, Stats
 from garrison.deps import AnalyticsRead, AnomaliesRead, AnomaliesWrite, AppClock, DbSession
 from garrison.kit.pagination import Paging
+from garrison.kit.schemas import AwareDatetime
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin: anomalies and statistics"])
 
@@ -27,9 +27,9 @@ async def list_anomalies(
     user_id: uuid.UUID | None = None,
     status: AnomalyStatus | None = None,
     since: Annotated[
-        datetime | None, Query(description="Only anomalies newer than this (polling cursor)")
+        AwareDatetime | None, Query(description="Only anomalies newer than this (polling cursor)")
     ] = None,
-    to: datetime | None = None,
+    to: AwareDatetime | None = None,
     org_id: uuid.UUID | None = None,
 ) -> AnomalyFeed:
     """The anomaly feed, newest first. Poll with ``since`` set to the last ``next_since``."""

@@ -7,7 +7,6 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from garrison.authz.deps import Admin
 from garrison.db import Database
 from garrison.deps import AuditRead, DbSession
 from garrison.kit.pagination import Page, Paging
+from garrison.kit.schemas import AwareDatetime
 from garrison.models import AuditEvent
 
 router = APIRouter(prefix="/api/v1/admin/audit-events", tags=["admin: audit"])
@@ -45,8 +45,8 @@ class AuditQuery:
         action: Annotated[str | None, Query(max_length=64)] = None,
         target: Annotated[str | None, Query(max_length=64, description="Target id")] = None,
         outcome: Annotated[str | None, Query(max_length=16)] = None,
-        from_: Annotated[datetime | None, Query(alias="from")] = None,
-        to: datetime | None = None,
+        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+        to: AwareDatetime | None = None,
         org_id: uuid.UUID | None = None,
     ) -> None:
         self.actor, self.action, self.target, self.outcome = actor, action, target, outcome

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from garrison.identity.schemas import Profile, UserOut
-from garrison.kit.schemas import Input
+from garrison.kit.schemas import AwareDatetime, Input
 
 
 class UserStatusFilter(StrEnum):
@@ -50,7 +50,7 @@ class AdminUserCreate(Profile):
     email: str = Field(min_length=3, max_length=320)
     roles: list[str] = Field(default_factory=lambda: ["user"], min_length=1, max_length=10)
     organisation_id: uuid.UUID | None = Field(default=None, description="Root admins only; default: yours.")
-    account_expires_at: datetime | None = None
+    account_expires_at: AwareDatetime | None = None
 
 
 class AdminUserCreated(BaseModel):
@@ -60,7 +60,7 @@ class AdminUserCreated(BaseModel):
 
 class AdminUserUpdate(Profile):
     roles: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    account_expires_at: datetime | None = None
+    account_expires_at: AwareDatetime | None = None
 
 
 class BlockRequest(Input):

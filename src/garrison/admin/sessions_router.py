@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,6 +11,7 @@ from garrison.admin.repository import SessionFilters
 from garrison.admin.schemas import AdminSessionRow, RevokeRequest, SessionState
 from garrison.deps import AdminServices, DbSession, SessionsRead, SessionsRevoke
 from garrison.kit.pagination import Page, Paging
+from garrison.kit.schemas import AwareDatetime
 
 router = APIRouter(prefix="/api/v1/admin/sessions", tags=["admin: sessions"])
 
@@ -24,8 +24,8 @@ async def list_sessions(
     paging: Paging,
     user_id: uuid.UUID | None = None,
     state: SessionState | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
     ip: Annotated[str | None, Query(max_length=45)] = None,
     org_id: uuid.UUID | None = None,
 ) -> Page[AdminSessionRow]:
