@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from garrison.kit.schemas import Input
+from garrison.kit.schemas import BoundedJsonObject, Input
 from garrison.sessions.schemas import MAX_PASSWORD_INPUT
 
 
@@ -23,8 +23,10 @@ class Profile(Input):
     date_of_joining: date | None = None
     address: str | None = Field(default=None, max_length=500)
     location: str | None = Field(default=None, max_length=200)
-    attributes: dict[str, Any] | None = Field(
-        default=None, description="Free-form string keys with JSON values (size-limited)."
+    attributes: BoundedJsonObject | None = Field(
+        default=None,
+        description="Free-form string keys with JSON values: at most 8 levels deep and 16 KiB as JSON "
+        "(GARRISON_ATTRIBUTES_MAX_BYTES may lower that).",
     )
 
 
