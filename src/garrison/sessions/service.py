@@ -92,7 +92,13 @@ class SessionService:
             await self._failed(login, client, reason, account)
             raise InvalidCredentials
 
-        ok, upgraded_hash = await self.hasher.verify_and_update(password, account.password_hash)
+        try:
+            ok, upgraded_hash = await self.hasher.verify_and_update(password, account.password_hash)
+        except Exception:
+            # The attempt is already counted: record it (and lock if due) so the counter and the
+            # attempts agree, then let the error be reported.
+            await self._failed(login, client, "verify_error", account, count_failure=True)
+            raise
         if not ok:
             await self._failed(login, client, "bad_password", account, count_failure=True)
             raise InvalidCredentials
