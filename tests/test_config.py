@@ -129,3 +129,20 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"GARRISON_{name.upper()}" not in readme]
     assert missing == [], f"document these settings in the README: {missing}"
+
+
+def test_wildcard_trusted_proxies_are_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_ENV", "production")
+    monkeypatch.setenv("GARRISON_SECRET_KEY", STRONG)
+    monkeypatch.setenv("GARRISON_ISSUER", "https://id.example.com")
+    monkeypatch.setenv("GARRISON_TRUSTED_PROXIES", "10.0.0.1, *")
+    with pytest.raises(ConfigError, match="GARRISON_TRUSTED_PROXIES must list"):
+        load_settings()
+    monkeypatch.setenv("GARRISON_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16, 2001:db8::/32")
+    assert load_settings().trusted_proxies == ["10.0.0.1", "192.168.0.0/16", "2001:db8::/32"]
+
+
+def test_trusted_proxies_must_be_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_TRUSTED_PROXIES", "127.0.0.1, proxy.example.com")
+    with pytest.raises(ConfigError, match="trusted_proxies entries must be IP addresses"):
+        load_settings()

@@ -35,7 +35,7 @@ from garrison.keys.router import router as keys_router
 from garrison.keys.service import KeyStore
 from garrison.kit.clock import Clock, SystemClock
 from garrison.metrics import HttpMetrics
-from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware
+from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware, ProxyHeadersMiddleware
 from garrison.ops.router import router as ops_router
 from garrison.security.ratelimit import RateLimiter
 from garrison.sessions.router import me_sessions_router
@@ -138,4 +138,6 @@ def create_app(
             expose_headers=[REQUEST_ID_HEADER],
         )
     app.add_middleware(EdgeMiddleware, metrics=HttpMetrics(registry), hsts_max_age=settings.hsts_max_age)
+    # Outermost: every layer inside sees the client's address and scheme as the proxies reported them.
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     return app

@@ -6,6 +6,7 @@ The README lists each setting with its default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -132,6 +133,19 @@ class Settings(BaseSettings):
         parse(value)  # raises ValueError with the reason on a malformed spec such as "ten per minute"
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"trusted_proxies entries must be IP addresses or networks (or '*'), not {entry!r}"
+                    ) from None
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
@@ -174,6 +188,11 @@ class Settings(BaseSettings):
                 raise ValueError("GARRISON_ISSUER must be an https:// URL in production (RFC 8414 §2)")
             if "*" in self.cors_origins:
                 raise ValueError("GARRISON_CORS_ORIGINS must list origins, not '*', in production")
+            if "*" in self.trusted_proxies:
+                raise ValueError(
+                    "GARRISON_TRUSTED_PROXIES must list your proxies' addresses or networks, not '*', in "
+                    "production: with '*' any client can choose the address it is recorded and limited as"
+                )
         return self
 
     @cached_property
