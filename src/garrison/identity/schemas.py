@@ -36,6 +36,16 @@ class RegisterRequest(Profile):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
 
 
+class RegistrationAccepted(BaseModel):
+    """The answer to every registration that passes validation, whether or not its email was in use."""
+
+    username: str
+    detail: str = Field(
+        description="The same text for every accepted registration: sign in with the chosen username "
+        "and password; if that fails, the email address was already in use."
+    )
+
+
 class UserOut(BaseModel):
     id: uuid.UUID
     username: str
