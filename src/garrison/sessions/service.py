@@ -19,7 +19,7 @@ from garrison.config import SessionLimitPolicy, Settings
 from garrison.db import AfterCommit, Database, after_commit
 from garrison.errors import NotFound
 from garrison.identity.passwords import PasswordHasher
-from garrison.identity.repository import UserRepository
+from garrison.identity.repository import UserRepository, login_key
 from garrison.keys.service import KeyStore, Signer
 from garrison.kit.clock import Clock
 from garrison.kit.crypto import derive_key, keyed_hash, random_token
@@ -78,7 +78,8 @@ class SessionService:
         """Authenticate with a username or email and a password (ASVS V2.2, lockout V2.2.1)."""
         settings = self.settings
         await self.limiter.hit(settings.rate_limit_login_ip, "login-ip", client.ip or "unknown")
-        await self.limiter.hit(settings.rate_limit_login_username, "login-user", login.strip().casefold())
+        # The key the account is looked up by (NFKC, case-folded): one bucket per account, however spelt.
+        await self.limiter.hit(settings.rate_limit_login_username, "login-user", login_key(login)[1])
         now = self.clock.now()
         # One conditional UPDATE (a SELECT after it only reads a locked account): no transaction needed.
         async with self.database.statement() as db:
