@@ -215,6 +215,9 @@ def test_db_reset_refuses_in_production_without_the_flag(settings: Settings) -> 
         "GARRISON_ENV": "production",
         "GARRISON_SECRET_KEY": "Zq8-vN3kT1pW6xY0rB5mJ2cH9dF4gL7sQ_aE",
         "GARRISON_ISSUER": "https://id.example.com",
+        # The suite's cheap hashing is below what production accepts.
+        "GARRISON_ARGON2_TIME_COST": "2",
+        "GARRISON_ARGON2_MEMORY_COST": "19456",
     }
     result = run_cli(settings, "db", "reset", env=production)
     assert result.returncode == 1

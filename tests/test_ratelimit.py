@@ -53,6 +53,30 @@ async def test_login_is_limited_per_username(strict: tuple[FastAPI, httpx.AsyncC
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("admin", "\uff41\uff44\uff4d\uff49\uff4e", "ADMIN", "\uff21\uff24\uff2d\uff29\uff2e"),  # fullwidth
+        ("admin", " admin ", "\u1d2c\u1d30\u1d39\u1d35\u1d3a", "Admin"),  # modifier letters
+        ("ops@example.com", "OPS@EXAMPLE.COM", "ops\uff20example.com", "ops@example.com"),
+    ],
+)
+async def test_one_bucket_per_account_however_the_name_is_spelt(
+    strict: tuple[FastAPI, httpx.AsyncClient], spellings: tuple[str, ...]
+) -> None:
+    """The limit's key is the lookup key (NFKC, then case-folded): every spelling that reaches the
+    account counts against the same bucket."""
+    app, http = strict
+    await Accounts(app, http).create(username="admin", email="ops@example.com")
+    *tries, last = spellings
+    for spelling in tries:
+        response = await http.post(
+            "/api/v1/auth/login", json={"username": spelling, "password": "wrong one!!"}
+        )
+        assert response.status_code == 401
+    assert_limited(await http.post("/api/v1/auth/login", json={"username": last, "password": PASSWORD}))
+
+
 async def test_login_is_limited_per_address(strict: tuple[FastAPI, httpx.AsyncClient]) -> None:
     _, http = strict
     for index in range(6):

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 
 from garrison.app import create_app
 from garrison.config import Settings
+from garrison.identity.router import REGISTRATION_ACCEPTED
 from garrison.kit.clock import FrozenClock
-from tests.conftest import Accounts
+from tests.conftest import Accounts, bearer
 
 GOOD = "plenty of entropy in this one"
 
@@ -34,17 +35,16 @@ async def test_register_then_log_in(client: httpx.AsyncClient, accounts: Account
             "attributes": {"shift": "night", "clearance": 3},
         },
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    assert response.json() == {"username": "New.User", "detail": REGISTRATION_ACCEPTED}
+    me = await client.get("/api/v1/me", headers=bearer(await accounts.login("new.user", GOOD)))
+    body = me.json()
     assert body["username"] == "New.User"
     assert body["email"] == "New.User@example.com"
     assert body["roles"] == ["user"]
     assert body["status"] == "active"
     assert body["department"] == "Research"
     assert body["attributes"] == {"shift": "night", "clearance": 3}
-    assert '"password"' not in response.text
-    assert "argon2" not in response.text
-    await accounts.login("new.user", GOOD)
 
 
 @pytest.mark.usefixtures("root")
@@ -98,21 +98,42 @@ async def test_unicode_passwords_are_normalised(client: httpx.AsyncClient, accou
         "/api/v1/auth/register",
         json={"username": "unicode", "email": "unicode@example.com", "password": composed},
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
     await accounts.login("unicode", decomposed)
 
 
 @pytest.mark.usefixtures("root")
-async def test_duplicates_are_refused_case_insensitively(client: httpx.AsyncClient) -> None:
+async def test_taken_usernames_are_refused_case_insensitively(client: httpx.AsyncClient) -> None:
     first = {"username": "Twin", "email": "twin@example.com", "password": GOOD}
-    assert (await client.post("/api/v1/auth/register", json=first)).status_code == 201
+    assert (await client.post("/api/v1/auth/register", json=first)).status_code == 202
     for body in (
         {**first, "username": "TWIN", "email": "other@example.com"},
-        {**first, "username": "twin2", "email": "TWIN@EXAMPLE.COM"},
+        {**first, "username": "twin", "email": "TWIN@EXAMPLE.COM"},
     ):
         response = await client.post("/api/v1/auth/register", json=body)
         assert response.status_code == 409
         assert response.json()["type"] == "urn:garrison:problem:user-exists"
+        assert "username" in response.json()["detail"]
+
+
+@pytest.mark.usefixtures("root")
+async def test_a_registered_email_gets_the_answer_of_a_new_one(
+    client: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    """No enumeration of email addresses: the same status and body, and nothing is created."""
+    first = {"username": "first", "email": "shared@example.com", "password": GOOD}
+    fresh = await client.post("/api/v1/auth/register", json=first)
+    for email in ("shared@example.com", "SHARED@Example.COM"):
+        again = {"username": "second", "email": email, "password": GOOD}
+        duplicate = await client.post("/api/v1/auth/register", json=again)
+        assert duplicate.status_code == fresh.status_code == 202, duplicate.text
+        assert duplicate.headers["content-type"] == fresh.headers["content-type"]
+        assert duplicate.json() == {**fresh.json(), "username": "second"}
+    probe = await client.get("/api/v1/auth/username-available", params={"username": "second"})
+    assert probe.json()["available"] is True
+    refused = await client.post("/api/v1/auth/login", json={"username": "second", "password": GOOD})
+    assert refused.status_code == 401
+    await accounts.login("first", GOOD)
 
 
 @pytest.mark.usefixtures("root")
@@ -181,7 +202,7 @@ async def test_registration_and_probe_are_rate_limited(settings: Settings, clock
                 for i in range(2)
             ]
     assert probes == [200, 200, 429]
-    assert registrations == [201, 429]
+    assert registrations == [202, 429]
 
 
 @pytest.mark.usefixtures("root")
@@ -191,4 +212,4 @@ async def test_nul_inside_attributes_is_stored_or_refused_never_a_500(
 ) -> None:
     body = {"username": "nully", "email": "nully@example.com", "password": GOOD, "attributes": attributes}
     response = await client.post("/api/v1/auth/register", json=body)
-    assert response.status_code in (201, 422), response.text
+    assert response.status_code in (202, 422), response.text

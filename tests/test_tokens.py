@@ -604,3 +604,63 @@ async def test_token_verifies_externally_with_only_the_published_jwks(
     tampered = f"{segment(header)}.{segment(forged)}.{signature}"
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(tampered, key_set[kid].key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER)
+
+
+# -- canonical encoding and nbf --------------------------------------------------------------------
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _with_unused_bits(signature: str) -> str:
+    """The same signature bytes, spelt with the unused low bits of the last character set."""
+    unused = (-len(signature) * 6) % 8  # bits of the last character beyond the decoded bytes
+    last = _ALPHABET.index(signature[-1])
+    spelt = signature[:-1] + _ALPHABET[last | ((1 << unused) - 1)]
+    assert b64url_decode(spelt) == b64url_decode(signature)
+    assert spelt != signature
+    return spelt
+
+
+@pytest.mark.parametrize(
+    "respell",
+    [
+        pytest.param(lambda sig: sig + "=", id="padding"),
+        pytest.param(lambda sig: sig + "==", id="double-padding"),
+        pytest.param(lambda sig: sig + "=" * 4, id="padding-block"),
+        pytest.param(lambda sig: sig[:10] + "!" + sig[10:], id="character-outside-the-alphabet"),
+        pytest.param(lambda sig: sig[:10] + "\n" + sig[10:], id="line-break"),
+        pytest.param(lambda sig: sig.replace("-", "+").replace("_", "/") + "+", id="standard-alphabet"),
+        pytest.param(_with_unused_bits, id="unused-bits-set"),
+    ],
+)
+async def test_a_non_canonical_base64url_signature_is_rejected(
+    client: httpx.AsyncClient, tokens: dict[str, Any], respell: Callable[[str], str]
+) -> None:
+    signing_input, signature = tokens["access_token"].rsplit(".", 1)
+    assert (await probe(client, f"{signing_input}.{signature}")).status_code == 200
+    assert_invalid_token(await probe(client, f"{signing_input}.{respell(signature)}"))
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [(-60, True), (0, True), (10, True), (11, False), (3600, False)],
+)
+async def test_nbf_is_checked_with_the_exp_leeway(
+    client: httpx.AsyncClient, tokens: dict[str, Any], signer: Signer, offset: int, accepted: bool
+) -> None:
+    header, claims = parts(tokens["access_token"])
+    claims["nbf"] = claims["iat"] + offset  # the frozen clock's now is iat; the test leeway is 10 s
+    response = await probe(client, forge(header, claims, signer.private_key))
+    if accepted:
+        assert response.status_code == 200, response.text
+    else:
+        assert "not valid yet" in assert_invalid_token(response)["detail"]
+
+
+@pytest.mark.parametrize("nbf", ["soon", 1.5, -1, True, 10**12])
+async def test_a_malformed_nbf_is_rejected(
+    client: httpx.AsyncClient, tokens: dict[str, Any], signer: Signer, nbf: Any
+) -> None:
+    header, claims = parts(tokens["access_token"])
+    claims["nbf"] = nbf
+    assert_invalid_token(await probe(client, forge(header, claims, signer.private_key)))

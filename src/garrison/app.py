@@ -27,7 +27,7 @@ from garrison.identity.router import me_router
 from garrison.keys.router import router as keys_router
 from garrison.kit.clock import Clock, SystemClock
 from garrison.metrics import HttpMetrics
-from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware
+from garrison.middleware import REQUEST_ID_HEADER, BodyLimitMiddleware, EdgeMiddleware, ProxyHeadersMiddleware
 from garrison.ops.router import router as ops_router
 from garrison.security.admin_router import router as admin_anomalies_router
 from garrison.services import Services
@@ -115,4 +115,6 @@ def create_app(
     app.add_middleware(
         EdgeMiddleware, metrics=HttpMetrics(services.registry), hsts_max_age=settings.hsts_max_age
     )
+    # Outermost: every layer inside sees the client's address and scheme as the proxies reported them.
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)
     return app

@@ -150,8 +150,7 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
+        proxy_headers=False,  # garrison.middleware.ProxyHeadersMiddleware validates them instead
     )
 
 

@@ -6,19 +6,28 @@ The README lists each setting with its default.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+import re
 import secrets
+import string
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 128
+# OWASP Password Storage Cheat Sheet, argon2id: (memory KiB, iterations) pairs of equal strength, p=1.
+ARGON2_FLOOR = ((47_104, 1), (19_456, 2), (12_288, 3), (9_216, 4), (7_168, 5))
+# user:password@ in a URL; the password is replaced before any message shows the URL.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@")
 # Values people paste from tutorials; refused in production whatever their length.
 _WEAK_SECRET_MARKERS = ("changeme", "change-me", "change_me", "secret", "password", "example", "garrison")
 
@@ -132,6 +141,19 @@ class Settings(BaseSettings):
         parse(value)  # raises ValueError with the reason on a malformed spec such as "ten per minute"
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"trusted_proxies entries must be IP addresses or networks (or '*'), not {entry!r}"
+                    ) from None
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
@@ -174,6 +196,25 @@ class Settings(BaseSettings):
                 raise ValueError("GARRISON_ISSUER must be an https:// URL in production (RFC 8414 §2)")
             if "*" in self.cors_origins:
                 raise ValueError("GARRISON_CORS_ORIGINS must list origins, not '*', in production")
+            if any(origin.lower() == "null" for origin in self.cors_origins):
+                raise ValueError(
+                    "GARRISON_CORS_ORIGINS must not list 'null' in production: sandboxed frames, file: "
+                    "pages and redirects all send Origin: null, so it would trust any of them"
+                )
+            if not any(
+                self.argon2_memory_cost >= memory and self.argon2_time_cost >= time
+                for memory, time in ARGON2_FLOOR
+            ):
+                floor = ", ".join(f"m={memory} KiB with t={time}" for memory, time in ARGON2_FLOOR)
+                raise ValueError(
+                    "GARRISON_ARGON2_MEMORY_COST and GARRISON_ARGON2_TIME_COST are below the OWASP floor "
+                    f"for argon2id in production; use at least one of: {floor} (p >= 1)"
+                )
+            if "*" in self.trusted_proxies:
+                raise ValueError(
+                    "GARRISON_TRUSTED_PROXIES must list your proxies' addresses or networks, not '*', in "
+                    "production: with '*' any client can choose the address it is recorded and limited as"
+                )
         return self
 
     @cached_property
@@ -195,17 +236,73 @@ class Settings(BaseSettings):
         return self.secret_key.get_secret_value().encode()
 
 
+def secret_key_bits(value: str) -> float:
+    """A conservative estimate of a key's entropy in bits.
+
+    Each character counts log2 of the size of the character classes the key uses (digits 10, lower
+    case 26, upper case 26, anything else 32), except a character that continues a run: the same step
+    from its predecessor as the one before (``aaaa``, ``abcd``, ``1357``) tells an attacker nothing new.
+    A random key of 32 characters from ``secrets`` scores well above 128 bits; a typed pattern does not.
+    """
+    classes = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
+    alphabet = sum(len(chars) for chars in classes if any(ch in chars for ch in value))
+    if any(not any(ch in chars for chars in classes) for ch in value):
+        alphabet += 32
+    surprising = sum(
+        1
+        for i in range(len(value))
+        if i < 2 or ord(value[i]) - ord(value[i - 1]) != ord(value[i - 1]) - ord(value[i - 2])
+    )
+    return surprising * math.log2(max(alphabet, 2))
+
+
+def _period(value: str) -> int | None:
+    """The length of a block that ``value`` repeats (at least twice), or ``None``."""
+    for period in range(1, len(value) // 2 + 1):
+        if all(value[i] == value[i - period] for i in range(period, len(value))):
+            return period
+    return None
+
+
 def weak_secret_reason(value: str) -> str | None:
-    """Say why a secret key is unfit for production, or ``None`` when it is acceptable."""
+    """Say why a secret key is unfit for production, or ``None`` when it is acceptable.
+
+    The rule: at least 32 characters, at least 12 distinct ones, not one block repeated, no well-known
+    word, and at least 128 bits by :func:`secret_key_bits` (NIST SP 800-131A: 128-bit security).
+    """
     if len(value) < MIN_SECRET_KEY_LENGTH:
         return f"it must be at least {MIN_SECRET_KEY_LENGTH} characters"
     if len(set(value)) < 12:
         return "it repeats too few distinct characters"
+    period = _period(value)
+    if period is not None:
+        return f"it repeats a block of {period} characters"
     lowered = value.lower()
     for marker in _WEAK_SECRET_MARKERS:
         if marker in lowered:
             return f"it contains the well-known word {marker!r}"
+    bits = secret_key_bits(value)
+    if bits < MIN_SECRET_KEY_BITS:
+        return (
+            f"it has about {bits:.0f} bits of entropy, under {MIN_SECRET_KEY_BITS}: runs and patterns "
+            "count for little; use a random key"
+        )
     return None
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` URL replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", text)
+
+
+def _describe(error: ValidationError) -> str:
+    """The settings' errors, each with its setting and reason but never the value given."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return redact_urls("invalid settings: " + "; ".join(lines))
 
 
 def _read_or_create_secret(path: Path) -> str:
@@ -230,8 +327,11 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings and resolve the secret key (generated and persisted outside production)."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        # Never the values themselves: the database and Redis URLs carry passwords.
+        raise ConfigError(_describe(exc)) from None
     except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+        raise ConfigError(redact_urls(str(exc))) from None
     if settings.secret_key is None:
         key = _read_or_create_secret(settings.data_dir / SECRET_KEY_FILE)
         settings = settings.model_copy(update={"secret_key": SecretStr(key)})

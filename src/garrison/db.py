@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from garrison.config import Settings
 from garrison.kit.clock import Clock, use_clock
+from garrison.kit.schemas import lenient_json_loads
 
 _SQLITE_BEGIN = "garrison_sqlite_begin"
 AFTER_COMMIT = "garrison_after_commit"
@@ -133,7 +134,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
+        engine = create_async_engine(
+            url, connect_args={"timeout": settings.db_connect_timeout}, json_deserializer=lenient_json_loads
+        )
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
@@ -141,6 +144,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         connect_args={"timeout": settings.db_connect_timeout},
+        json_deserializer=lenient_json_loads,
     )
     event.listen(engine.sync_engine.pool, "checkout", _discard_if_closed)
     return engine

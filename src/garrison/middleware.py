@@ -1,7 +1,9 @@
-"""Pure-ASGI middleware: request id, access log, metrics, security headers, last-resort 500, body limit."""
+"""Pure-ASGI middleware: request id, access log, metrics, security headers, last-resort 500, body limit,
+proxy headers."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 import uuid
@@ -21,6 +23,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Accepted from clients only when it cannot smuggle anything into logs or headers.
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# The longest textual IPv6 address (an IPv4-mapped one); the database columns hold this many.
+MAX_ADDRESS_LENGTH = 45
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 log = structlog.get_logger("garrison.http")
 
@@ -152,3 +158,66 @@ class BodyLimitMiddleware:
 
     def _too_large(self) -> ContentTooLarge:
         return ContentTooLarge(f"The request body exceeds the limit of {self.max_body_bytes} bytes.")
+
+
+def _address(value: str) -> IPAddress | None:
+    """One hop of X-Forwarded-For as an address, or ``None`` when it is not one (a port, a name...)."""
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    return address if len(str(address)) <= MAX_ADDRESS_LENGTH else None
+
+
+class ProxyHeadersMiddleware:
+    """The client's address and scheme behind trusted proxies (``X-Forwarded-For``/``-Proto``).
+
+    Only a peer in ``trusted`` (addresses or networks; ``*`` trusts any) is believed. The hops of
+    X-Forwarded-For are read from the right, as each proxy appends the address it saw (RFC 7239 §5.2
+    describes the same chain for ``Forwarded``): trusted proxies are skipped, and the first untrusted
+    hop is the client. Every hop read is parsed with :mod:`ipaddress`; when one is not an address the
+    header is ignored and the peer stays the client. Hops left of the client are never read: they are
+    whatever the client wrote, and junk there must not turn the proxy's own address into the client
+    (which would pool every client's rate limit). A peer that is not an address (a Unix socket, or a
+    server that already rewrote it) becomes no address at all, so nothing unparsed is ever stored.
+    """
+
+    def __init__(self, app: ASGIApp, *, trusted: Iterable[str]) -> None:
+        self.app = app
+        entries = list(trusted)
+        self.trust_all = "*" in entries
+        self.networks = [ipaddress.ip_network(entry, strict=False) for entry in entries if entry != "*"]
+
+    def _trusted(self, address: IPAddress) -> bool:
+        return self.trust_all or any(address in network for network in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            self._rewrite(scope)
+        await self.app(scope, receive, send)
+
+    def _rewrite(self, scope: Scope) -> None:
+        client = scope.get("client")
+        peer = _address(client[0]) if client else None
+        if peer is None:
+            scope["client"] = None
+            return
+        scope["client"] = (str(peer), client[1] if client else 0)
+        if not self._trusted(peer):
+            return
+        headers = Headers(scope=scope)
+        proto = headers.get("x-forwarded-proto", "").rsplit(",", 1)[-1].strip().lower()
+        if proto in ("http", "https"):
+            scope["scheme"] = ("wss" if proto == "https" else "ws") if scope["type"] == "websocket" else proto
+        hops = ",".join(headers.getlist("x-forwarded-for")).split(",")
+        if not "".join(hops).strip():
+            return
+        chosen: IPAddress | None = None
+        for hop in reversed(hops):
+            chosen = _address(hop)
+            if chosen is None:
+                return  # not an address: the header is ignored, the peer stays the client
+            if not self._trusted(chosen):
+                break
+        if chosen is not None:
+            scope["client"] = (str(chosen), 0)

@@ -204,6 +204,11 @@ export interface paths {
         /**
          * Register
          * @description Self-service registration (when the server allows it). Never sets roles, status or organisation.
+         *
+         *     Every valid registration answers 202 with the same body, whether its email address was free (the
+         *     account is created) or already in use (nothing is created), so the answer does not enumerate
+         *     email addresses (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"; 202 Accepted:
+         *     RFC 9110 §15.3.3). A taken username is a 409: usernames are public through the availability probe.
          */
         post: operations["register_api_v1_auth_register_post"];
         delete?: never;
@@ -866,7 +871,7 @@ export interface components {
             location?: string | null;
             /**
              * Attributes
-             * @description Free-form string keys with JSON values (size-limited).
+             * @description Free-form string keys with JSON values: at most 8 levels deep and 16 KiB as JSON (GARRISON_ATTRIBUTES_MAX_BYTES may lower that).
              */
             attributes?: {
                 [key: string]: unknown;
@@ -950,7 +955,7 @@ export interface components {
             location?: string | null;
             /**
              * Attributes
-             * @description Free-form string keys with JSON values (size-limited).
+             * @description Free-form string keys with JSON values: at most 8 levels deep and 16 KiB as JSON (GARRISON_ATTRIBUTES_MAX_BYTES may lower that).
              */
             attributes?: {
                 [key: string]: unknown;
@@ -1449,7 +1454,7 @@ export interface components {
             location?: string | null;
             /**
              * Attributes
-             * @description Free-form string keys with JSON values (size-limited).
+             * @description Free-form string keys with JSON values: at most 8 levels deep and 16 KiB as JSON (GARRISON_ATTRIBUTES_MAX_BYTES may lower that).
              */
             attributes?: {
                 [key: string]: unknown;
@@ -1506,7 +1511,7 @@ export interface components {
             location?: string | null;
             /**
              * Attributes
-             * @description Free-form string keys with JSON values (size-limited).
+             * @description Free-form string keys with JSON values: at most 8 levels deep and 16 KiB as JSON (GARRISON_ATTRIBUTES_MAX_BYTES may lower that).
              */
             attributes?: {
                 [key: string]: unknown;
@@ -1517,6 +1522,19 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /**
+         * RegistrationAccepted
+         * @description The answer to every registration that passes validation, whether or not its email was in use.
+         */
+        RegistrationAccepted: {
+            /** Username */
+            username: string;
+            /**
+             * Detail
+             * @description The same text for every accepted registration: sign in with the chosen username and password; if that fails, the email address was already in use.
+             */
+            detail: string;
         };
         /** RevokeRequest */
         RevokeRequest: {
@@ -2068,12 +2086,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["RegistrationAccepted"];
                 };
             };
             /** @description Validation Error */

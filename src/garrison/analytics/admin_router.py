@@ -16,12 +16,13 @@ from garrison.analytics.stats import stats as stats_of
 from garrison.authz.deps import AnalyticsRead, UsersRead
 from garrison.deps import AppClock, AppSettings, DbSession
 from garrison.identity.deps import AdminServices
+from garrison.kit.schemas import AwareDatetime
 
 router = APIRouter(prefix="/api/v1/admin/analytics", tags=["admin: analytics"])
 overview_router = APIRouter(prefix="/api/v1/admin")
 
-From = Annotated[datetime | None, Query(alias="from", description="Default: 30 days before 'to'")]
-To = Annotated[datetime | None, Query(description="Default: now")]
+From = Annotated[AwareDatetime | None, Query(alias="from", description="Default: 30 days before 'to'")]
+To = Annotated[AwareDatetime | None, Query(description="Default: now")]
 Tz = Annotated[str, Query(max_length=64, description="IANA time zone for buckets")]
 
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from garrison.kit.schemas import Input
+from garrison.kit.schemas import AwareDatetime, Input
 
 
 class ApiKeyScope(StrEnum):

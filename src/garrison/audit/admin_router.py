@@ -7,10 +7,10 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Select
@@ -20,10 +20,15 @@ from garrison.audit.schemas import AuditEventOut
 from garrison.authz.deps import Admin, AuditRead
 from garrison.deps import AppDatabase, DbSession
 from garrison.kit.pagination import Page, Paging
+from garrison.kit.schemas import AwareDatetime, json_depth, unrenderable
 from garrison.models import AuditEvent
 
 router = APIRouter(prefix="/api/v1/admin/audit-events", tags=["admin: audit"])
 _EXPORT_BATCH = 1000
+# Deep enough for any state Garrison records, shallow enough for every JSON encoder on the way out.
+_RENDER_DEPTH = 64
+
+log = structlog.get_logger("garrison.audit")
 
 
 class ExportFormat(StrEnum):
@@ -31,8 +36,26 @@ class ExportFormat(StrEnum):
     NDJSON = "ndjson"
 
 
+def _renderable(value: Any) -> dict[str, Any] | None:
+    """A stored before/after as it can be shown: one that cannot is shown as ``unrenderable``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return unrenderable("not a JSON object")
+    if json_depth(value, _RENDER_DEPTH) > _RENDER_DEPTH:
+        return unrenderable(f"nested deeper than {_RENDER_DEPTH} levels")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return unrenderable("not serialisable as JSON")
+    return value
+
+
 def _out(event: AuditEvent) -> AuditEventOut:
-    return AuditEventOut.model_validate(event, from_attributes=True)
+    """One event as the API shows it; a row written around the API cannot break its page or export."""
+    fields = {name: getattr(event, name) for name in AuditEventOut.model_fields}
+    fields["before"], fields["after"] = _renderable(event.before), _renderable(event.after)
+    return AuditEventOut.model_validate(fields)
 
 
 class AuditQuery:
@@ -44,8 +67,8 @@ class AuditQuery:
         action: Annotated[str | None, Query(max_length=64)] = None,
         target: Annotated[str | None, Query(max_length=64, description="Target id")] = None,
         outcome: Annotated[str | None, Query(max_length=16)] = None,
-        from_: Annotated[datetime | None, Query(alias="from")] = None,
-        to: datetime | None = None,
+        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+        to: AwareDatetime | None = None,
         org_id: uuid.UUID | None = None,
     ) -> None:
         self.actor, self.action, self.target, self.outcome = actor, action, target, outcome
@@ -82,6 +105,11 @@ def _csv_cell(value: object) -> object:
     return value
 
 
+def _export_failed(count: int) -> str:
+    # The status line went out with the first bytes: a failure can only be said at the end of the file.
+    return f"export failed after {count} events; this file is incomplete"
+
+
 @router.get("/export")
 async def export_audit_events(
     admin: AuditRead,
@@ -99,19 +127,31 @@ async def export_audit_events(
                 yield _out(row)
 
     async def ndjson() -> AsyncIterator[str]:
-        async for event in events():
-            yield event.model_dump_json() + "\n"
+        count = 0
+        try:
+            async for event in events():
+                yield event.model_dump_json() + "\n"
+                count += 1
+        except Exception:
+            log.exception("audit export failed", written=count)
+            yield json.dumps({"error": _export_failed(count), "complete": False}) + "\n"
 
     async def as_csv() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(AuditEventOut.model_fields))
         writer.writeheader()
-        async for event in events():
-            writer.writerow({k: _csv_cell(v) for k, v in event.model_dump(mode="json").items()})
-            if buffer.tell() > 65536:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        count = 0
+        try:
+            async for event in events():
+                writer.writerow({k: _csv_cell(v) for k, v in event.model_dump(mode="json").items()})
+                count += 1
+                if buffer.tell() > 65536:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        except Exception:
+            log.exception("audit export failed", written=count)
+            buffer.write(f"# ERROR: {_export_failed(count)}\r\n")
         yield buffer.getvalue()
 
     if format is ExportFormat.CSV:

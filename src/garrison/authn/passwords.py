@@ -19,6 +19,23 @@ from garrison.config import Settings
 
 # A generous bound on a password as typed; the password policy applies when one is set, not when tried.
 MAX_PASSWORD_INPUT = 1024
+BCRYPT_MAX_BYTES = 72
+
+
+class LegacyBcryptHasher(BcryptHasher):
+    """Verifies legacy bcrypt hashes as the original implementations did: on the first 72 bytes.
+
+    bcrypt only ever used the first 72 bytes of a password (Provos and Mazières, "A Future-Adaptable
+    Password Scheme", 1999; OpenBSD ``bcrypt(3)``), and the systems these hashes come from truncated
+    silently. The ``bcrypt`` package now raises on a longer password instead, which made such a login
+    a 500. Truncating is the only answer that matches what the hash holds: refusing would lock out for
+    good a user whose legacy password was longer, and it admits no password the legacy system did not.
+    A successful verification upgrades the hash to argon2id, which then checks every byte.
+    """
+
+    def verify(self, password: str | bytes, hash: str | bytes) -> bool:
+        raw = password.encode() if isinstance(password, str) else password
+        return super().verify(raw[:BCRYPT_MAX_BYTES], hash)
 
 
 class PasswordHasher:
@@ -30,7 +47,7 @@ class PasswordHasher:
                     memory_cost=settings.argon2_memory_cost,
                     parallelism=settings.argon2_parallelism,
                 ),
-                BcryptHasher(),
+                LegacyBcryptHasher(),
             )
         )
         self._slots = asyncio.Semaphore(settings.password_hash_concurrency)

@@ -15,7 +15,7 @@ from garrison.authn.subject import Principal
 from garrison.config import RegistrationMode, Settings
 from garrison.errors import Forbidden, ValidationFailed
 from garrison.events.service import Actor, record
-from garrison.identity.errors import UserNotFound
+from garrison.identity.errors import UserExists, UserNotFound
 from garrison.identity.names import normalize_username
 from garrison.identity.password_policy import check_password_policy
 from garrison.identity.ports import UserSessions
@@ -92,8 +92,11 @@ def profile_values(profile: Profile, settings: Settings, *, only_set: bool) -> d
 
 async def register(
     db: AsyncSession, hasher: PasswordHasher, settings: Settings, body: RegisterRequest, actor: Actor
-) -> User:
-    """Self-service registration into the root organisation with the ``user`` role, nothing more."""
+) -> None:
+    """Self-service registration into the root organisation with the ``user`` role, nothing more.
+
+    Returns nothing on purpose: whether the email address was already in use must not show.
+    """
     if settings.registration == RegistrationMode.DISABLED:
         raise RegistrationClosed("Self-service registration is disabled on this server.")
     if settings.registration == RegistrationMode.INVITE_ONLY:
@@ -101,22 +104,34 @@ async def register(
     root = await OrganisationRepository(db).get_root()
     if root is None:
         raise RegistrationClosed("This server has not been set up yet.")
-    user = await create_user(
-        db,
-        hasher,
-        root,
-        NewUser(
-            username=body.username,
-            email=body.email,
-            password=body.password,
-            profile=profile_values(body, settings, only_set=False),
-        ),
-        actor=actor,
-        min_password_length=settings.password_min_length,
-    )
-    loaded = await UserRepository(db).get(user.id)
-    assert loaded is not None
-    return loaded
+    try:
+        await create_user(
+            db,
+            hasher,
+            root,
+            NewUser(
+                username=body.username,
+                email=body.email,
+                password=body.password,
+                profile=profile_values(body, settings, only_set=False),
+            ),
+            actor=actor,
+            min_password_length=settings.password_min_length,
+        )
+    except UserExists:
+        # Usernames are public (the availability probe says so): a taken one may be said. A taken
+        # email address may not (account enumeration, OWASP Authentication Cheat Sheet): the caller
+        # gets the answer of a success, and only the audit trail knows.
+        if not await username_available(db, body.username):
+            raise UserExists("This username is already taken.") from None
+        await record(
+            db,
+            actor,
+            "user.registration_refused",
+            organisation_id=root.id,
+            outcome="failure",
+            after={"username": body.username, "reason": "email_in_use"},
+        )
 
 
 async def username_available(db: AsyncSession, username: str) -> bool:

@@ -18,6 +18,7 @@ from garrison.identity.schemas import (
     PasswordChange,
     Profile,
     RegisterRequest,
+    RegistrationAccepted,
     UsernameAvailability,
     UserOut,
 )
@@ -29,21 +30,32 @@ auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
 
-@auth_router.post("/register", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+REGISTRATION_ACCEPTED = (
+    "Registration accepted. Sign in with the username and password you chose; if you cannot, the "
+    "email address was already in use: sign in to that account or reset its password."
+)
+
+
+@auth_router.post("/register", response_model=RegistrationAccepted, status_code=status.HTTP_202_ACCEPTED)
 async def register(
     body: RegisterRequest,
     request: Request,
     db: DbSession,
     hasher: Hasher,
     settings: AppSettings,
-    clock: AppClock,
     limiter: Limiter,
-) -> UserOut:
-    """Self-service registration (when the server allows it). Never sets roles, status or organisation."""
+) -> RegistrationAccepted:
+    """Self-service registration (when the server allows it). Never sets roles, status or organisation.
+
+    Every valid registration answers 202 with the same body, whether its email address was free (the
+    account is created) or already in use (nothing is created), so the answer does not enumerate
+    email addresses (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"; 202 Accepted:
+    RFC 9110 §15.3.3). A taken username is a 409: usernames are public through the availability probe.
+    """
     ip = client_info(request).ip or "unknown"
     await limiter.hit(settings.rate_limit_register_ip, "register-ip", ip)
-    user = await account.register(db, hasher, settings, body, user_actor(request, None))
-    return account.user_out(user, clock.now())
+    await account.register(db, hasher, settings, body, user_actor(request, None))
+    return RegistrationAccepted(username=body.username, detail=REGISTRATION_ACCEPTED)
 
 
 @auth_router.get("/username-available", response_model=UsernameAvailability)

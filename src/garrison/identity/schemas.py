@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from garrison.authn.passwords import MAX_PASSWORD_INPUT
-from garrison.kit.schemas import Input
+from garrison.kit.schemas import AwareDatetime, BoundedJsonObject, Input
 
 
 class Profile(Input):
@@ -24,8 +24,10 @@ class Profile(Input):
     date_of_joining: date | None = None
     address: str | None = Field(default=None, max_length=500)
     location: str | None = Field(default=None, max_length=200)
-    attributes: dict[str, Any] | None = Field(
-        default=None, description="Free-form string keys with JSON values (size-limited)."
+    attributes: BoundedJsonObject | None = Field(
+        default=None,
+        description="Free-form string keys with JSON values: at most 8 levels deep and 16 KiB as JSON "
+        "(GARRISON_ATTRIBUTES_MAX_BYTES may lower that).",
     )
 
 
@@ -33,6 +35,16 @@ class RegisterRequest(Profile):
     username: str = Field(min_length=3, max_length=64)
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)
+
+
+class RegistrationAccepted(BaseModel):
+    """The answer to every registration that passes validation, whether or not its email was in use."""
+
+    username: str
+    detail: str = Field(
+        description="The same text for every accepted registration: sign in with the chosen username "
+        "and password; if that fails, the email address was already in use."
+    )
 
 
 class UserOut(BaseModel):
@@ -109,7 +121,7 @@ class AdminUserCreate(Profile):
     email: str = Field(min_length=3, max_length=320)
     roles: list[str] = Field(default_factory=lambda: ["user"], min_length=1, max_length=10)
     organisation_id: uuid.UUID | None = Field(default=None, description="Root admins only; default: yours.")
-    account_expires_at: datetime | None = None
+    account_expires_at: AwareDatetime | None = None
 
 
 class AdminUserCreated(BaseModel):
@@ -119,7 +131,7 @@ class AdminUserCreated(BaseModel):
 
 class AdminUserUpdate(Profile):
     roles: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    account_expires_at: datetime | None = None
+    account_expires_at: AwareDatetime | None = None
 
 
 class BlockRequest(Input):

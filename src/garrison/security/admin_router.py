@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query
 from garrison.authz.deps import AnomaliesRead, AnomaliesWrite
 from garrison.deps import AppClock, DbSession
 from garrison.kit.pagination import Paging
+from garrison.kit.schemas import AwareDatetime
 from garrison.security import anomalies
 from garrison.security.anomalies import AnomalyFilters
 from garrison.security.schemas import AnomalyFeed, AnomalyNote, AnomalyOut, AnomalyStatus
@@ -28,9 +28,9 @@ async def list_anomalies(
     user_id: uuid.UUID | None = None,
     status: AnomalyStatus | None = None,
     since: Annotated[
-        datetime | None, Query(description="Only anomalies newer than this (polling cursor)")
+        AwareDatetime | None, Query(description="Only anomalies newer than this (polling cursor)")
     ] = None,
-    to: datetime | None = None,
+    to: AwareDatetime | None = None,
     org_id: uuid.UUID | None = None,
 ) -> AnomalyFeed:
     """The anomaly feed, newest first. Poll with ``since`` set to the last ``next_since``."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from garrison.authz.deps import SessionsRead, SessionsRevoke
 from garrison.deps import DbSession
 from garrison.kit.pagination import Page, Paging
+from garrison.kit.schemas import AwareDatetime
 from garrison.models.states import SessionState
 from garrison.sessions.deps import SessionAdmins
 from garrison.sessions.repository import SessionFilters
@@ -27,8 +27,8 @@ async def list_sessions(
     paging: Paging,
     user_id: uuid.UUID | None = None,
     state: SessionState | None = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
     ip: Annotated[str | None, Query(max_length=45)] = None,
     org_id: uuid.UUID | None = None,
 ) -> Page[AdminSessionRow]:

@@ -23,7 +23,7 @@ from garrison.keys.service import Signer
 from garrison.kit.crypto import random_token
 from garrison.kit.useragent import device_label
 from garrison.models.states import MAY_LOG_IN, account_state
-from garrison.security.repository import AccountAtLogin, Elsewhere, LockoutRepository
+from garrison.security.repository import AccountAtLogin, Elsewhere, LockoutRepository, login_key
 from garrison.security.service import AnomalyType, DetectedAnomaly, raise_anomaly, record_attempt
 from garrison.sessions.errors import InvalidCredentials, TooManySessions
 from garrison.sessions.repository import SessionRepository
@@ -47,7 +47,8 @@ class LoginFlow:
         settings = self.settings
         limiter = self.sessions.limiter
         await limiter.hit(settings.rate_limit_login_ip, "login-ip", client.ip or "unknown")
-        await limiter.hit(settings.rate_limit_login_username, "login-user", login.strip().casefold())
+        # The key the account is looked up by (NFKC, case-folded): one bucket per account, however spelt.
+        await limiter.hit(settings.rate_limit_login_username, "login-user", login_key(login)[1])
         attempt = Login(login=login, secret=password, client=client, started_at=self.clock.now())
         try:
             await run_steps(self.steps, attempt)
@@ -79,7 +80,13 @@ class LoginFlow:
         """The first factor: the password against the stored hash (argon2id; bcrypt upgraded)."""
         stored = login.identified.password_hash
         assert stored is not None  # identify refused accounts without one
-        ok, upgraded = await self.hasher.verify_and_update(login.secret, stored)
+        try:
+            ok, upgraded = await self.hasher.verify_and_update(login.secret, stored)
+        except Exception:
+            # The attempt is already counted: record it (and lock if due) so the counter and the
+            # attempts agree, then let the error be reported.
+            await self._failed(login, LoginRefused("verify_error", counts=True))
+            raise
         if not ok:
             raise LoginRefused("bad_password", counts=True)
         login.methods.append("pwd")

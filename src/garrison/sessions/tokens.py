@@ -2,11 +2,15 @@
 
 Verification follows RFC 8725 (JWT BCP): the algorithm is pinned, keys come only from our key store
 (``jku``/``jwk``/``x5u``/``x5c`` headers are never consulted), ``crit`` is refused since we understand
-no extensions, and ``iss``/``aud``/``exp``/``iat`` are checked against settings and the injected clock.
+no extensions, every segment must be canonical base64url (RFC 7515 §2), and ``iss``/``aud``/``exp``/
+``iat``/``nbf`` are checked against settings and the injected clock.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import secrets
 import uuid
 from collections import OrderedDict
@@ -26,6 +30,7 @@ MAX_TOKEN_LENGTH = 4096
 _ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _MAX_TIMESTAMP = 253_402_300_800  # 10000-01-01: beyond it datetime cannot represent the claim
 _REQUIRED = ("iss", "aud", "sub", "sid", "jti", "iat", "exp", "org")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,21 @@ def issue_access_token(
         claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.kid, "typ": TOKEN_TYPE}
     )
     return token, settings.access_token_ttl
+
+
+def canonical_base64url(segment: str) -> bool:
+    """Whether ``segment`` is base64url as RFC 7515 §2 defines it, in its one canonical spelling.
+
+    RFC 4648 §5 alphabet with the padding omitted, and (RFC 4648 §3.5) the unused bits of the last
+    character zero: a decoder that accepts ``=`` or other bits would let one token be spelt many ways.
+    """
+    if not _BASE64URL.fullmatch(segment) or len(segment) % 4 == 1:
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except binascii.Error:
+        return False
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") == segment
 
 
 def _uuid_claim(payload: dict[str, Any], name: str) -> uuid.UUID:
@@ -122,6 +142,8 @@ async def verify_access_token(
 async def _verify(token: str, keys: KeyStore, settings: Settings, clock: Clock) -> AccessClaims:
     if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
         raise InvalidToken("The access token is malformed.")
+    if not all(canonical_base64url(part) for part in token.split(".")):
+        raise InvalidToken("The access token is not canonical base64url (RFC 7515 §2).")
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
@@ -170,6 +192,13 @@ async def _verify(token: str, keys: KeyStore, settings: Settings, clock: Clock) 
         raise InvalidToken("The access token has expired.")
     if iat > now + settings.token_leeway:
         raise InvalidToken("The token was issued in the future.")
+    if "nbf" in payload:
+        # RFC 7519 §4.1.5: not before this instant, with the leeway allowed for exp.
+        nbf = payload["nbf"]
+        if not (isinstance(nbf, int) and not isinstance(nbf, bool) and 0 <= nbf < _MAX_TIMESTAMP):
+            raise InvalidToken("The token's time claims are malformed.")
+        if now < nbf - settings.token_leeway:
+            raise InvalidToken("The access token is not valid yet.")
     roles = payload.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise InvalidToken("The 'roles' claim is malformed.")
