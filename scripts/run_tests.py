@@ -198,14 +198,15 @@ async def _services_reachable() -> str | None:
     return None
 
 
-def run_pass(name: str, backend: str, args: list[str]) -> Outcome:
-    banner(f"{name} pass (GARRISON_TEST_BACKEND={backend})")
-    REPORTS.mkdir(exist_ok=True)
-    report = REPORTS / f"junit-{backend}.xml"
-    env = {**os.environ, "GARRISON_TEST_BACKEND": backend}
-    command = [str(BIN / "pytest"), f"--junitxml={report}", *args]
-    code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
-    outcome = Outcome(name, "passed" if code == 0 else "failed")
+@dataclass
+class Pass:
+    name: str
+    backend: str
+
+
+def _outcome(test_pass: Pass, code: int) -> Outcome:
+    report = REPORTS / f"junit-{test_pass.backend}.xml"
+    outcome = Outcome(test_pass.name, "passed" if code == 0 else "failed")
     if report.exists():
         suite = ET.parse(report).getroot()
         suite = suite if suite.tag == "testsuite" else suite[0]
@@ -215,6 +216,43 @@ def run_pass(name: str, backend: str, args: list[str]) -> Outcome:
         if total == 0:
             outcome.state = "failed"
     return outcome
+
+
+def run_passes(passes: list[Pass], args: list[str]) -> list[Outcome]:
+    """Run the passes side by side (they share nothing: each has its own database, Redis prefix, ports
+    and reports), each writing to its own log, shown whole when it ends. ``GARRISON_TEST_SERIAL=1``
+    runs them one after the other instead, with their output as it comes."""
+    REPORTS.mkdir(exist_ok=True)
+
+    def command(test_pass: Pass) -> list[str]:
+        return [str(BIN / "pytest"), f"--junitxml={REPORTS / f'junit-{test_pass.backend}.xml'}", *args]
+
+    def env(test_pass: Pass) -> dict[str, str]:
+        return {**os.environ, "GARRISON_TEST_BACKEND": test_pass.backend}
+
+    if len(passes) < 2 or os.environ.get("GARRISON_TEST_SERIAL") == "1":
+        outcomes = []
+        for test_pass in passes:
+            banner(f"{test_pass.name} pass (GARRISON_TEST_BACKEND={test_pass.backend})")
+            code = subprocess.run(command(test_pass), cwd=ROOT, env=env(test_pass), check=False).returncode
+            outcomes.append(_outcome(test_pass, code))
+        return outcomes
+    banner(f"{' and '.join(p.name for p in passes)} passes, side by side (logs under reports/)")
+    running = []
+    for test_pass in passes:
+        log = (REPORTS / f"pass-{test_pass.backend}.log").open("w")
+        process = subprocess.Popen(
+            command(test_pass), cwd=ROOT, env=env(test_pass), stdout=log, stderr=subprocess.STDOUT
+        )
+        running.append((test_pass, process, log))
+    outcomes = []
+    for test_pass, process, log in running:
+        code = process.wait()
+        log.close()
+        banner(f"{test_pass.name} pass (GARRISON_TEST_BACKEND={test_pass.backend}): its log")
+        print((REPORTS / f"pass-{test_pass.backend}.log").read_text(errors="replace"), flush=True)
+        outcomes.append(_outcome(test_pass, code))
+    return outcomes
 
 
 def main() -> int:
@@ -227,11 +265,12 @@ def main() -> int:
         reason = f"{CHROMIUM} not found (apt-get install chromium)"
         outcomes.append(Outcome("Browser end-to-end tests", state, counts=reason))
         banner(f"browser end-to-end tests {state.upper()}: {reason}")
-    outcomes.append(run_pass("SQLite (embedded default)", "sqlite", args))
+    passes = [Pass("SQLite (embedded default)", "sqlite")]
     unreachable = asyncio.run(_services_reachable())
     if unreachable is None:
-        outcomes.append(run_pass("PostgreSQL + Redis", "postgres", args))
-    else:
+        passes.append(Pass("PostgreSQL + Redis", "postgres"))
+    outcomes.extend(run_passes(passes, args))
+    if unreachable is not None:
         state = "failed" if ci else "skipped"
         outcomes.append(Outcome("PostgreSQL + Redis", state, counts=unreachable))
         banner(f"PostgreSQL + Redis pass {state.upper()}: {unreachable}")

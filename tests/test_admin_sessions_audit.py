@@ -99,12 +99,15 @@ async def test_sessions_listing_filters_and_parameters(accounts: Accounts, clien
         assert response.status_code == 422, params
 
 
-async def test_audit_listing_filters_and_exports(accounts: Accounts, client: httpx.AsyncClient) -> None:
+async def test_audit_listing_filters_and_exports(
+    accounts: Accounts, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     victim = await accounts.create(username="=cmd|calc")  # invalid username for the API, fine in a factory
     auth = await _admin(accounts)
     await client.post(
         f"/api/v1/admin/users/{victim.id}/block", json={"reason": "=HYPERLINK(evil)"}, headers=auth
     )
+    clock.advance(seconds=1)  # the audit trail lists the newest first
     await client.post(f"/api/v1/admin/users/{victim.id}/unblock", headers=auth)
     listing = (
         await client.get("/api/v1/admin/audit-events", params={"target": str(victim.id)}, headers=auth)

@@ -144,6 +144,14 @@ def _accessibility_violations(page: Any, name: str) -> list[str]:
     """
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
+    # Colours are measured as drawn: let finite transitions (a notification sliding in, fading) end
+    # first, or a half-faded text counts as low contrast. Spinners run forever and are not waited for.
+    page.wait_for_function(
+        "document.getAnimations().filter((a) => a.effect"
+        " && a.effect.getComputedTiming().iterations !== Infinity)"
+        ".every((a) => a.playState !== 'running')",
+        timeout=10_000,
+    )
     result = page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
     found = []
     for violation in result["violations"]:
