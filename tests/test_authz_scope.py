@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from garrison.authn.subject import Principal
+from garrison.authn.subject import ApiKeySubject, Principal
 from garrison.authz.permissions import Permission
 from garrison.authz.scope import OrgScope
 from garrison.authz.service import Context, Denial, Resource, decide
@@ -109,3 +109,14 @@ def test_resources_outside_the_scope_or_above_the_rank_are_denied() -> None:
     assert decide(
         root, Permission.USERS_WRITE, Resource("role", "root_admin", organisation, ("root_admin",))
     ).allowed
+
+
+def test_a_program_may_do_what_its_key_scopes_name_in_its_organisation() -> None:
+    organisation = uuid.uuid4()
+    key = ApiKeySubject(key_id=uuid.uuid4(), organisation_id=organisation, user_id=None, scopes=("agent",))
+    allowed = decide(key, "agent")
+    assert allowed.allowed
+    assert allowed.scope == OrgScope.of(organisation)
+    denied = decide(key, Permission.USERS_READ)
+    assert denied.denial is Denial.PERMISSION
+    assert decide(key, "agent", Resource("user", "u", uuid.uuid4())).denial is Denial.SCOPE

@@ -1,6 +1,7 @@
 """One decision point for access: ``decide(subject, action, resource, context) -> Decision``.
 
-The inputs are data: who asks (the subject and its roles), what for (an action, a permission), on what
+The inputs are data: who asks (a user and its roles, or a program and its API key's scopes), what
+for (an action: a permission, or an API key scope), on what
 (a :class:`Resource`: its type, id, organisation and, for a user or what belongs to one, the holder's
 roles) and where from (a :class:`Context`). The built-in role table is the first source of grants; the
 rules over resources are a tuple of plain functions, so attribute policies and custom roles join as
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from garrison.authn.subject import Principal
-from garrison.authz.permissions import BUILTIN_ROLES, Permission, RoleDefinition, Scope, rank_of
+from garrison.authn.subject import ApiKeySubject, Principal, Subject
+from garrison.authz.permissions import BUILTIN_ROLES, RoleDefinition, Scope, rank_of
 from garrison.authz.scope import _KEY, OrgScope
 
 
@@ -62,7 +63,7 @@ def _deny(denial: Denial, reason: str) -> Decision:
 
 
 def _role_table(
-    subject: Principal, action: Permission, roles: Mapping[str, RoleDefinition] = BUILTIN_ROLES
+    subject: Principal, action: str, roles: Mapping[str, RoleDefinition] = BUILTIN_ROLES
 ) -> Decision:
     """Allow when a role of the subject grants ``action``; the widest scope wins. Deny by default."""
     granting = [roles[role] for role in subject.roles if role in roles and action in roles[role].permissions]
@@ -79,30 +80,38 @@ def _role_table(
     )
 
 
+def _key_scopes(subject: ApiKeySubject, action: str) -> Decision:
+    """A program may do what its key's scopes name, in the key's organisation only."""
+    if action not in subject.scopes:
+        return _deny(Denial.PERMISSION, f"the API key lacks the {action} scope")
+    return Decision(
+        True, f"the API key's {action} scope, in its organisation", OrgScope.of(subject.organisation_id)
+    )
+
+
 # A rule over a resource: a denial, or None to let the next rule speak.
-Rule = Callable[[Principal, OrgScope, Resource, Context], Decision | None]
+Rule = Callable[[Subject, OrgScope, Resource, Context], Decision | None]
 
 
-def _within_scope(
-    subject: Principal, scope: OrgScope, resource: Resource, context: Context
-) -> Decision | None:
+def _within_scope(subject: Subject, scope: OrgScope, resource: Resource, context: Context) -> Decision | None:
     if scope.covers(resource.organisation_id):
         return None
     return _deny(Denial.SCOPE, f"{resource.type} {resource.id or ''} is outside the subject's organisations")
 
 
 def _not_outranked(
-    subject: Principal, scope: OrgScope, resource: Resource, context: Context
+    subject: Subject, scope: OrgScope, resource: Resource, context: Context
 ) -> Decision | None:
-    """Never act on a holder of a higher role, nor grant one."""
-    if resource.roles is None or rank_of(resource.roles) <= rank_of(subject.roles):
+    """Never act on a holder of a higher role, nor grant one (a program holds no role)."""
+    held = subject.roles if isinstance(subject, Principal) else ()
+    if resource.roles is None or rank_of(resource.roles) <= rank_of(held):
         return None
     verb = "grants" if resource.type == "role" else "holds"
     return _deny(Denial.RANK, f"the {resource.type} {verb} a role ranked above the subject's")
 
 
 def _global_roles_from_global_subjects(
-    subject: Principal, scope: OrgScope, resource: Resource, context: Context
+    subject: Subject, scope: OrgScope, resource: Resource, context: Context
 ) -> Decision | None:
     """A role that applies everywhere is granted only by a subject whose own reach is everywhere."""
     if resource.type != "role" or scope.everywhere:
@@ -119,13 +128,13 @@ RULES: tuple[Rule, ...] = (_within_scope, _not_outranked, _global_roles_from_glo
 
 
 def decide(
-    subject: Principal,
-    action: Permission,
+    subject: Subject,
+    action: str,
     resource: Resource | None = None,
     context: Context | None = None,
 ) -> Decision:
     """May ``subject`` do ``action`` (on ``resource``, in ``context``)? Allowed decisions carry the scope."""
-    grant = _role_table(subject, action)
+    grant = _role_table(subject, action) if isinstance(subject, Principal) else _key_scopes(subject, action)
     if not grant.allowed or resource is None:
         return grant
     assert grant.scope is not None
