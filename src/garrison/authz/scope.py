@@ -46,11 +46,6 @@ class OrgScope:
     def everywhere(self) -> bool:
         return self._organisation_id is None
 
-    @property
-    def organisation_id(self) -> uuid.UUID | None:
-        """The one organisation, or None for every organisation (a value to show, not to filter by)."""
-        return self._organisation_id
-
     def covers(self, organisation_id: uuid.UUID | None) -> bool:
         """Whether a record of ``organisation_id`` is in scope; records of none are for "every" only."""
         return self._organisation_id is None or self._organisation_id == organisation_id
