@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from garrison.authn.subject import Principal
 from garrison.authz.deps import Admin
+from garrison.authz.permissions import Permission
+from garrison.authz.service import Context, decide
 from garrison.db import Database
 from garrison.events.service import SYSTEM
 from garrison.identity.admin_service import AdminService, LastRootAdmin
@@ -312,4 +314,6 @@ def _root_actor() -> Admin:
         session_expires_at=now,
         must_change_password=False,
     )
-    return Admin(principal=principal, actor=SYSTEM, organisation_id=None)
+    decision = decide(principal, Permission.USERS_WRITE)
+    assert decision.scope is not None
+    return Admin(principal, SYSTEM, Permission.USERS_WRITE, decision.scope, Context())

@@ -34,7 +34,7 @@ async def user_profile(
     session_counts = (
         await db.execute(
             select(func.count(), func.sum(case((state == "active", 1), else_=0))).where(
-                Session.user_id == user.id
+                Session.user_id == user.id, admin.scope.clause(Session.organisation_id)
             )
         )
     ).one()
@@ -43,13 +43,13 @@ async def user_profile(
             select(
                 func.sum(case((LoginAttempt.success.is_(True), 1), else_=0)),
                 func.sum(case((LoginAttempt.success.is_(False), 1), else_=0)),
-            ).where(LoginAttempt.user_id == user.id)
+            ).where(LoginAttempt.user_id == user.id, admin.scope.clause(LoginAttempt.organisation_id))
         )
     ).one()
     rows = (
         await db.execute(
             select(Session, state.label("state"))
-            .where(Session.user_id == user.id)
+            .where(Session.user_id == user.id, admin.scope.clause(Session.organisation_id))
             .order_by(Session.created_at.desc())
             .limit(TIMELINE_LENGTH)
         )
@@ -81,7 +81,7 @@ async def user_profile(
     )
     anomalies = await db.scalars(
         select(Anomaly)
-        .where(Anomaly.user_id == user.id)
+        .where(Anomaly.user_id == user.id, admin.scope.clause(Anomaly.organisation_id))
         .order_by(Anomaly.created_at.desc())
         .limit(TIMELINE_LENGTH)
     )

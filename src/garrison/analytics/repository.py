@@ -15,7 +15,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     String,
-    Uuid,
     and_,
     bindparam,
     case,
@@ -29,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
 from garrison.analytics.schemas import Interval
+from garrison.authz.scope import OrgScope
 from garrison.models import LoginAttempt, LoginRollup
 from garrison.models.base import UTCDateTime
 from garrison.models.rollups import (
@@ -110,7 +110,7 @@ async def attempt_buckets(
     unit: Interval,
     tz: str,
     ranges: Sequence[Range],
-    organisation_id: uuid.UUID | None,
+    scope: OrgScope,
     user_id: uuid.UUID | None = None,
 ) -> Counts:
     """Counts per local bucket straight from the attempts in ``ranges``."""
@@ -121,8 +121,7 @@ async def attempt_buckets(
         func.distinct(case((LoginAttempt.success.is_(True), LoginAttempt.user_id), else_=literal(None)))
     )
     query = select(bucket, success, failure, users).where(in_ranges(ranges)).group_by(bucket)
-    if organisation_id is not None:
-        query = query.where(LoginAttempt.organisation_id == organisation_id)
+    query = query.where(scope.clause(LoginAttempt.organisation_id))
     if user_id is not None:
         query = query.where(LoginAttempt.user_id == user_id)
     return {
@@ -141,7 +140,7 @@ def local_quarter(steps: list[tuple[int, int]]) -> ColumnElement[int]:
 
 
 async def rollup_days(
-    db: AsyncSession, steps: list[tuple[int, int]], low: int, high: int, organisation_id: uuid.UUID | None
+    db: AsyncSession, steps: list[tuple[int, int]], low: int, high: int, scope: OrgScope
 ) -> list[tuple[int, int, int]]:
     """(local day number, successes, failures) over quarters [low, high)."""
     day = (local_quarter(steps) // QUARTERS_PER_DAY).label("day")
@@ -150,8 +149,7 @@ async def rollup_days(
         .where(LoginRollup.kind == Kind.QUARTER, LoginRollup.period >= low, LoginRollup.period < high)
         .group_by(day)
     )
-    if organisation_id is not None:
-        query = query.where(LoginRollup.organisation_id == organisation_id)
+    query = query.where(scope.clause(LoginRollup.organisation_id))
     return [(int(d), int(ok or 0), int(ko or 0)) for d, ok, ko in (await db.execute(query)).all()]
 
 
@@ -189,18 +187,8 @@ async def no_jit(db: AsyncSession) -> None:
         await db.execute(text("SET LOCAL jit = off"))
 
 
-def organisation_clause(
-    alias: str, organisation_id: uuid.UUID | None
-) -> tuple[str, list[BindParameter[Any]]]:
-    if organisation_id is None:
-        return "", []
-    return f" AND {alias}.organisation_id = :organisation", [
-        bindparam("organisation", organisation_id, type_=Uuid())
-    ]
-
-
 async def distinct_in_ranges(
-    db: AsyncSession, ranges: Sequence[tuple[int, Range]], organisation_id: uuid.UUID | None
+    db: AsyncSession, ranges: Sequence[tuple[int, Range]], scope: OrgScope
 ) -> dict[int, int]:
     """Distinct users with a successful login per (bucket, [low, high)): one range scan of the
     covering time index each."""
@@ -212,13 +200,13 @@ async def distinct_in_ranges(
         ("high", UTCDateTime()),
     ]
     wanted, params = values(db, "wanted", columns, [(index, low, high) for index, (low, high) in ranges])
-    scope, scope_params = organisation_clause("a", organisation_id)
+    within, within_params = scope.text_clause("a.organisation_id")
     query = text(
         f"WITH {wanted} "  # noqa: S608 (names are constants; every value is bound)
         "SELECT wanted.i, (SELECT count(DISTINCT a.user_id) FROM login_attempts AS a"
         " WHERE a.success = :yes AND a.created_at >= wanted.low AND a.created_at < wanted.high"
-        f"{scope}) FROM wanted"
-    ).bindparams(*params, *scope_params, bindparam("yes", True, type_=Boolean()))
+        f"{within}) FROM wanted"
+    ).bindparams(*params, *within_params, bindparam("yes", True, type_=Boolean()))
     await no_jit(db)
     return {int(index): int(count or 0) for index, count in (await db.execute(query)).all()}
 
@@ -227,7 +215,7 @@ async def active_in_periods(
     db: AsyncSession,
     kind: Kind,
     periods: Sequence[tuple[int, int, ActivityMasks]],
-    organisation_id: uuid.UUID | None,
+    scope: OrgScope,
 ) -> dict[int, int]:
     """Users active per (bucket, period start, masks): the period's activity rows, one per user, with a
     bit in the bucket's quarters."""
@@ -252,20 +240,20 @@ async def active_in_periods(
     wanted, params = values(
         db, "wanted", columns, [(index, period, mask_ids[masks]) for index, period, masks in periods]
     )
-    scope, scope_params = organisation_clause("r", organisation_id)
+    within, within_params = scope.text_clause("r.organisation_id")
     hits = " OR ".join(f"(r.{name} & masks.{name}) <> 0" for name in ACTIVITY_WORDS)
     query = text(
         f"WITH {mask_table}, {wanted} "  # noqa: S608 (names are constants; every value is bound)
         "SELECT wanted.i, (SELECT count(*) FROM login_rollups AS r"
-        f" WHERE r.kind = :kind AND r.period = wanted.period{scope} AND ({hits}))"
+        f" WHERE r.kind = :kind AND r.period = wanted.period{within} AND ({hits}))"
         " FROM wanted JOIN masks ON masks.m = wanted.m"
-    ).bindparams(*mask_params, *params, *scope_params, bindparam("kind", str(kind), type_=String()))
+    ).bindparams(*mask_params, *params, *within_params, bindparam("kind", str(kind), type_=String()))
     await no_jit(db)
     return {int(index): int(count or 0) for index, count in (await db.execute(query)).all()}
 
 
 async def attempt_heatmap(
-    db: AsyncSession, tz: str, ranges: Sequence[Range], organisation_id: uuid.UUID | None
+    db: AsyncSession, tz: str, ranges: Sequence[Range], scope: OrgScope
 ) -> list[tuple[int, int, int]]:
     """(weekday 0-6 from Monday, hour, successful logins) straight from the attempts in ``ranges``."""
     if db.get_bind().dialect.name == "postgresql":
@@ -278,8 +266,7 @@ async def attempt_heatmap(
         .where(LoginAttempt.success.is_(True), in_ranges(ranges))
         .group_by(labelled)
     )
-    if organisation_id is not None:
-        query = query.where(LoginAttempt.organisation_id == organisation_id)
+    query = query.where(scope.clause(LoginAttempt.organisation_id))
     cells = []
     for key, count in (await db.execute(query)).all():
         weekday, hour = (int(part) for part in str(key).split("|"))
@@ -288,7 +275,7 @@ async def attempt_heatmap(
 
 
 async def rollup_heatmap(
-    db: AsyncSession, local_zone: ZoneInfo, start: datetime, end: datetime, organisation_id: uuid.UUID | None
+    db: AsyncSession, local_zone: ZoneInfo, start: datetime, end: datetime, scope: OrgScope
 ) -> list[tuple[int, int, int]] | None:
     low, high = -(-(start - EPOCH) // QUARTER), quarter_of(end)
     steps = quarter_offsets(local_zone, quarter_of(start), quarter_of(end) + 1)
@@ -301,13 +288,12 @@ async def rollup_heatmap(
         .where(LoginRollup.kind == Kind.QUARTER, LoginRollup.period >= low, LoginRollup.period < high)
         .group_by(slot)
     )
-    if organisation_id is not None:
-        query = query.where(LoginRollup.organisation_id == organisation_id)
+    query = query.where(scope.clause(LoginRollup.organisation_id))
     cells = [
         ((int(hours) // 24 + 3) % 7, int(hours) % 24, int(count or 0))
         for hours, count in (await db.execute(query)).all()
     ]
     edges = [(a, b) for a, b in [(start, EPOCH + low * QUARTER), (EPOCH + high * QUARTER, end)] if a < b]
     if edges:
-        cells += await attempt_heatmap(db, str(local_zone), edges, organisation_id)
+        cells += await attempt_heatmap(db, str(local_zone), edges, scope)
     return cells

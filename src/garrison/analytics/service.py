@@ -42,6 +42,7 @@ from garrison.analytics.repository import (
 )
 from garrison.analytics.schemas import Bucket, Heatmap, Interval, LoginSeries, SessionStates
 from garrison.authz.deps import Admin
+from garrison.authz.scope import OrgScope
 from garrison.errors import ValidationFailed
 from garrison.models import Session
 from garrison.models.rollups import (
@@ -79,10 +80,6 @@ def _next(start: datetime, unit: Interval) -> datetime:
     return start.replace(year=year, month=month, day=1)
 
 
-def _scope(admin: Admin, organisation_id: uuid.UUID | None) -> uuid.UUID | None:
-    return admin.organisation_filter(organisation_id)
-
-
 def _bucket_starts(start: datetime, end: datetime, unit: Interval, local_zone: ZoneInfo) -> list[datetime]:
     """Local starts of every bucket meeting [start, end), and of the bucket after the last."""
     starts: list[datetime] = []
@@ -114,7 +111,7 @@ async def _rollup_buckets(
     start: datetime,
     end: datetime,
     starts: list[datetime],
-    organisation_id: uuid.UUID | None,
+    scope: OrgScope,
 ) -> Counts | None:
     """Counts per bucket from the rollups; None when the zone or range needs the attempts instead."""
     low, high = -(-(start - EPOCH) // QUARTER), quarter_of(end)  # whole quarters inside the range
@@ -124,7 +121,7 @@ async def _rollup_buckets(
     if not _contiguous(steps, starts):
         return None
     found: Counts = {}
-    for day, ok, failed in await rollup_days(db, steps, low, high, organisation_id):
+    for day, ok, failed in await rollup_days(db, steps, low, high, scope):
         key = truncate(LOCAL_EPOCH + timedelta(days=day), unit.value).strftime(BUCKET_FORMAT)
         counts = found.setdefault(key, [0, 0, 0])
         counts[0] += ok
@@ -132,9 +129,7 @@ async def _rollup_buckets(
     edges = [(start, EPOCH + low * QUARTER), (EPOCH + high * QUARTER, end)]
     edges = [(a, b) for a, b in edges if a < b]
     if edges:
-        for key, (ok, failed, _) in (
-            await attempt_buckets(db, unit, str(local_zone), edges, organisation_id)
-        ).items():
+        for key, (ok, failed, _) in (await attempt_buckets(db, unit, str(local_zone), edges, scope)).items():
             counts = found.setdefault(key, [0, 0, 0])
             counts[0] += ok
             counts[1] += failed
@@ -153,9 +148,9 @@ async def _rollup_buckets(
             from_rows.append((index, period[0], masks))
         else:
             from_index.append((index, (a, b)))
-    counted = await distinct_in_ranges(db, from_index, organisation_id)
+    counted = await distinct_in_ranges(db, from_index, scope)
     if kind is not None:
-        counted |= await active_in_periods(db, kind, from_rows, organisation_id)
+        counted |= await active_in_periods(db, kind, from_rows, scope)
     users = [counted.get(index, 0) for index in range(len(keys))]
     for key, count in zip(keys, users, strict=True):
         if count:
@@ -177,12 +172,12 @@ async def logins(
     if end <= start:
         raise ValidationFailed("'to' must be after 'from'.")
     starts = _bucket_starts(start, end, unit, local_zone)
-    org = _scope(admin, organisation_id)
+    scope = admin.scope.narrow(organisation_id)
     found = None
     if user_id is None:
-        found = await _rollup_buckets(db, unit, local_zone, start, end, starts, org)
+        found = await _rollup_buckets(db, unit, local_zone, start, end, starts, scope)
     if found is None:
-        found = await attempt_buckets(db, unit, tz, [(start, end)], org, user_id)
+        found = await attempt_buckets(db, unit, tz, [(start, end)], scope, user_id)
     buckets = []
     for cursor in starts[:-1]:
         success, failure, users = found.get(cursor.strftime(BUCKET_FORMAT), (0, 0, 0))
@@ -202,10 +197,10 @@ async def heatmap(
     organisation_id: uuid.UUID | None = None,
 ) -> Heatmap:
     local_zone = zone(tz)
-    org = _scope(admin, organisation_id)
-    cells = await rollup_heatmap(db, local_zone, start, end, org)
+    scope = admin.scope.narrow(organisation_id)
+    cells = await rollup_heatmap(db, local_zone, start, end, scope)
     if cells is None:
-        cells = await attempt_heatmap(db, tz, [(start, end)], org)
+        cells = await attempt_heatmap(db, tz, [(start, end)], scope)
     counts = [[0] * 24 for _ in range(7)]
     for weekday, hour, count in cells:
         counts[weekday][hour] += count
@@ -217,9 +212,7 @@ async def session_states(
 ) -> SessionStates:
     state = session_state(now, now - idle).label("state")
     query = select(state, func.count()).group_by(state)
-    org = _scope(admin, organisation_id)
-    if org is not None:
-        query = query.where(Session.organisation_id == org)
+    query = query.where(admin.scope.narrow(organisation_id).clause(Session.organisation_id))
     counts = {str(name): int(count) for name, count in (await db.execute(query)).all()}
     return SessionStates(
         active=counts.get("active", 0), expired=counts.get("expired", 0), revoked=counts.get("revoked", 0)

@@ -16,28 +16,40 @@ from garrison.security.schemas import AnomalyStatus
 
 
 async def stats(db: AsyncSession, admin: Admin, organisation_id: uuid.UUID | None, now: datetime) -> Stats:
-    org = admin.organisation_filter(organisation_id)
+    scope = admin.scope.narrow(organisation_id)
 
     def users(*conditions: ColumnElement[bool]) -> Select[int]:
-        query = select(func.count()).select_from(User).where(User.deleted_at.is_(None), *conditions)
-        return query.where(User.organisation_id == org) if org else query
+        return (
+            select(func.count())
+            .select_from(User)
+            .where(User.deleted_at.is_(None), scope.clause(User.organisation_id), *conditions)
+        )
 
     day_ago = now - timedelta(days=1)
-    attempts = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= day_ago)
+    attempts = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.created_at >= day_ago, scope.clause(LoginAttempt.organisation_id))
+    )
     sessions = (
-        select(func.count()).select_from(Session).where(Session.ended_at.is_(None), Session.expires_at > now)
+        select(func.count())
+        .select_from(Session)
+        .where(Session.ended_at.is_(None), Session.expires_at > now, scope.clause(Session.organisation_id))
     )
     admins = (
         select(func.count(func.distinct(UserRole.user_id)))
         .join(User, User.id == UserRole.user_id)
-        .where(UserRole.role.in_(("root_admin", "org_admin")), User.deleted_at.is_(None))
+        .where(
+            UserRole.role.in_(("root_admin", "org_admin")),
+            User.deleted_at.is_(None),
+            scope.clause(User.organisation_id),
+        )
     )
-    anomalies = select(func.count()).select_from(Anomaly).where(Anomaly.status == AnomalyStatus.OPEN.value)
-    if org:
-        attempts = attempts.where(LoginAttempt.organisation_id == org)
-        sessions = sessions.where(Session.organisation_id == org)
-        admins = admins.where(User.organisation_id == org)
-        anomalies = anomalies.where(Anomaly.organisation_id == org)
+    anomalies = (
+        select(func.count())
+        .select_from(Anomaly)
+        .where(Anomaly.status == AnomalyStatus.OPEN.value, scope.clause(Anomaly.organisation_id))
+    )
 
     async def count(query: Select[int]) -> int:
         return int(await db.scalar(query) or 0)

@@ -28,8 +28,8 @@ async def list_api_keys(
     org_id: uuid.UUID | None = None,
 ) -> Page[ApiKeyOut]:
     """Keys newest first; never their secrets."""
-    filters = KeyFilters(organisation_id=org_id, user_id=user_id, status=status_)
-    return await keys.list(db, admin, filters, paging)
+    filters = KeyFilters(user_id=user_id, status=status_)
+    return await keys.list(db, admin, filters, paging, org_id)
 
 
 @router.post("", response_model=ApiKeyIssued, status_code=status.HTTP_201_CREATED)

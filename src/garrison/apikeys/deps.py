@@ -13,6 +13,7 @@ from garrison.apikeys.schemas import ApiKeyScope
 from garrison.apikeys.service import ApiKeyService
 from garrison.authn.authenticators import subject_of
 from garrison.authn.subject import ApiKeySubject
+from garrison.authz.service import decide
 from garrison.deps import provide
 
 # Declared for the OpenAPI document; the authenticator does the parsing and the RFC 6750 errors.
@@ -31,7 +32,7 @@ def key_with_scope(scope: ApiKeyScope) -> Callable[..., Awaitable[ApiKeySubject]
 
     async def dependency(request: Request, _documented: DocumentedApiKey = None) -> ApiKeySubject:
         key = await _authenticate_key(request, None)
-        if scope not in key.scopes:
+        if not decide(key, scope).allowed:
             raise InsufficientScope(scope)
         return key
 

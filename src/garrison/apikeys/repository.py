@@ -10,12 +10,12 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.apikeys.schemas import ApiKeyStatus
+from garrison.authz.scope import OrgScope
 from garrison.models import ApiKey, User
 
 
 @dataclass(frozen=True, slots=True)
 class KeyFilters:
-    organisation_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
     status: ApiKeyStatus | None = None
 
@@ -38,8 +38,11 @@ class ApiKeyRepository:
         await self.db.flush()
         return key
 
-    async def get(self, key_id: uuid.UUID) -> ApiKey | None:
-        return await self.db.get(ApiKey, key_id)
+    async def get_in(self, scope: OrgScope, key_id: uuid.UUID) -> ApiKey | None:
+        """The key if it belongs to ``scope``."""
+        return await self.db.scalar(
+            select(ApiKey).where(ApiKey.id == key_id, scope.clause(ApiKey.organisation_id))
+        )
 
     async def by_hash(self, key_hash: str) -> ApiKey | None:
         result = await self.db.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))
@@ -52,11 +55,9 @@ class ApiKeyRepository:
         return {row.id: row.username for row in rows}
 
     async def list(
-        self, filters: KeyFilters, now: datetime, *, limit: int, offset: int
+        self, scope: OrgScope, filters: KeyFilters, now: datetime, *, limit: int, offset: int
     ) -> tuple[list[ApiKey], int]:
-        conditions: list[ColumnElement[bool]] = []
-        if filters.organisation_id is not None:
-            conditions.append(ApiKey.organisation_id == filters.organisation_id)
+        conditions: list[ColumnElement[bool]] = [scope.clause(ApiKey.organisation_id)]
         if filters.user_id is not None:
             conditions.append(ApiKey.user_id == filters.user_id)
         if filters.status is not None:

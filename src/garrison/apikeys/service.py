@@ -23,6 +23,7 @@ from garrison.apikeys.schemas import (
     KeyUser,
 )
 from garrison.authz.deps import Admin
+from garrison.authz.service import Resource
 from garrison.config import Settings
 from garrison.db import Database
 from garrison.errors import Conflict, NotFound, ValidationFailed
@@ -114,8 +115,10 @@ class ApiKeyService:
         elif ApiKeyScope.AGENT in scopes:
             raise ValidationFailed("An agent key must be bound to a user (user_id).")
         else:
-            organisation_id = admin.organisation_filter(body.organisation_id) or (
-                admin.principal.organisation_id
+            organisation_id = body.organisation_id or admin.principal.organisation_id
+            admin.enforce(
+                Resource("organisation", str(organisation_id), organisation_id),
+                missing="No such organisation.",
             )
         key = ApiKey(
             id=uuid.uuid4(),
@@ -141,22 +144,26 @@ class ApiKeyService:
         return ApiKeyIssued(api_key=out, key=secret)
 
     async def list(
-        self, db: AsyncSession, admin: Admin, filters: KeyFilters, paging: PageParams
+        self,
+        db: AsyncSession,
+        admin: Admin,
+        filters: KeyFilters,
+        paging: PageParams,
+        organisation_id: uuid.UUID | None = None,
     ) -> Page[ApiKeyOut]:
-        scoped = KeyFilters(
-            organisation_id=admin.organisation_filter(filters.organisation_id),
-            user_id=filters.user_id,
-            status=filters.status,
-        )
         keys, total = await ApiKeyRepository(db).list(
-            scoped, self.clock.now(), limit=paging.page_size, offset=paging.offset
+            admin.scope.narrow(organisation_id),
+            filters,
+            self.clock.now(),
+            limit=paging.page_size,
+            offset=paging.offset,
         )
         items = await self._out(db, keys)
         return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
     async def _visible(self, db: AsyncSession, admin: Admin, key_id: uuid.UUID) -> ApiKey:
-        key = await ApiKeyRepository(db).get(key_id)
-        if key is None or not admin.can_see(key.organisation_id):
+        key = await ApiKeyRepository(db).get_in(admin.scope, key_id)
+        if key is None:
             raise NotFound("No such API key.")
         return key
 

@@ -76,7 +76,7 @@ class AuditQuery:
 
     def build(self, admin: Admin) -> Select[AuditEvent]:
         return audit_query(
-            organisation_id=admin.organisation_filter(self.org_id),
+            admin.scope.narrow(self.org_id),
             actor_id=self.actor,
             action=self.action,
             target_id=self.target,

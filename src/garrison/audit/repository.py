@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.authz.scope import OrgScope
 from garrison.models import AuditEvent
 
 
@@ -26,8 +26,8 @@ class AuditRepository:
 
 
 def audit_query(
+    scope: OrgScope,
     *,
-    organisation_id: uuid.UUID | None,
     actor_id: str | None,
     action: str | None,
     target_id: str | None,
@@ -35,9 +35,8 @@ def audit_query(
     since: datetime | None,
     until: datetime | None,
 ) -> Select[AuditEvent]:
-    query = select(AuditEvent)
-    if organisation_id is not None:
-        query = query.where(AuditEvent.organisation_id == organisation_id)
+    """The events within ``scope`` (events of no organisation only in the scope of every one)."""
+    query = select(AuditEvent).where(scope.clause(AuditEvent.organisation_id))
     if actor_id:
         query = query.where(AuditEvent.actor_id == actor_id)
     if action:

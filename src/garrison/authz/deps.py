@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -11,42 +10,39 @@ from fastapi import Depends, Request
 
 from garrison.authn.deps import authenticate_ready
 from garrison.authn.subject import DocumentedBearer, Principal, user_actor
-from garrison.authz.permissions import Permission, rank_of
-from garrison.authz.service import decide
+from garrison.authz.errors import BeyondReach, PermissionDenied
+from garrison.authz.permissions import Permission
+from garrison.authz.scope import OrgScope
+from garrison.authz.service import Context, Decision, Denial, Resource, decide
 from garrison.db import Database
-from garrison.errors import Forbidden, NotFound
+from garrison.errors import NotFound
 from garrison.events.service import Actor, record
-
-
-class PermissionDenied(Forbidden):
-    type = "permission-denied"
-    title = "Permission denied"
+from garrison.kit.clock import Clock
 
 
 @dataclass(frozen=True, slots=True)
 class Admin:
-    """An authorised caller of an admin route, with the reach of the permission it used."""
+    """An authorised caller of an admin route: the permission it used, and where that applies."""
 
     principal: Principal
     actor: Actor
-    # None: every organisation; otherwise only this one.
-    organisation_id: uuid.UUID | None
+    permission: Permission
+    scope: OrgScope
+    context: Context
 
-    @property
-    def rank(self) -> int:
-        return rank_of(self.principal.roles)
+    def decide(self, resource: Resource) -> Decision:
+        """The decision for this caller's permission on ``resource`` (reach and rank included)."""
+        return decide(self.principal, self.permission, resource, self.context)
 
-    def organisation_filter(self, requested: uuid.UUID | None) -> uuid.UUID | None:
-        """The organisation a listing covers: a root admin may pick one; others see only their own."""
-        if self.organisation_id is None:
-            return requested
-        if requested is not None and requested != self.organisation_id:
-            raise NotFound("No such organisation.")
-        return self.organisation_id
-
-    def can_see(self, organisation_id: uuid.UUID | None) -> bool:
-        """Whether a record of ``organisation_id`` is within reach; records of none are root-only."""
-        return self.organisation_id is None or self.organisation_id == organisation_id
+    def enforce(self, resource: Resource, *, missing: str, beyond: str | None = None) -> None:
+        """Raise unless the decision on ``resource`` allows: out of scope is 404 (``missing``), a
+        holder or grant of a higher role 403 (``beyond``, else the decision's reason)."""
+        decision = self.decide(resource)
+        if decision.allowed:
+            return
+        if decision.denial is Denial.SCOPE:
+            raise NotFound(missing)
+        raise BeyondReach(beyond or decision.reason[:1].upper() + decision.reason[1:] + ".")
 
 
 def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
@@ -55,7 +51,9 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
     async def dependency(request: Request, _documented: DocumentedBearer = None) -> Admin:
         principal = await authenticate_ready(request, None)
         actor = user_actor(request, principal)
-        decision = decide(principal, permission)
+        clock: Clock = request.app.state.provided[Clock]
+        context = Context(client_address=actor.ip, at=clock.now())
+        decision = decide(principal, permission, context=context)
         if not decision.allowed:
             database: Database = request.app.state.provided[Database]
             # The request fails, so the denial is recorded in a transaction of its own.
@@ -70,7 +68,8 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Admin]]:
                     outcome="denied",
                 )
             raise PermissionDenied(f"This needs the {permission} permission.")
-        return Admin(principal=principal, actor=actor, organisation_id=decision.organisation_id)
+        assert decision.scope is not None
+        return Admin(principal, actor, permission, decision.scope, context)
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"
     return dependency

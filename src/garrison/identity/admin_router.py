@@ -42,8 +42,8 @@ async def list_users(
     order: Order = Order.DESC,
 ) -> Page[AdminUserRow]:
     """Search, filter, sort and page through users."""
-    filters = UserFilters(q=q, status=status_, role=role, department=department, organisation_id=org_id)
-    return await service.list_users(db, admin, filters, sort, order, paging)
+    filters = UserFilters(q=q, status=status_, role=role, department=department)
+    return await service.list_users(db, admin, filters, sort, order, paging, org_id)
 
 
 @router.post("", response_model=AdminUserCreated, status_code=status.HTTP_201_CREATED)

@@ -8,7 +8,6 @@ and never blocks, deletes or demotes themself or the last root administrator.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from garrison.authn.passwords import PasswordHasher
 from garrison.authz.deps import Admin
+from garrison.authz.errors import BeyondReach
 from garrison.authz.permissions import BUILTIN_ROLES, rank_of
+from garrison.authz.service import Denial, Resource
 from garrison.config import Settings
-from garrison.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from garrison.errors import Conflict, NotFound, ValidationFailed
 from garrison.events.service import record
 from garrison.identity.account import effective_status, profile_values
 from garrison.identity.ports import UserSessions
@@ -31,14 +32,14 @@ from garrison.kit.pagination import Order, Page, PageParams
 from garrison.models import BuiltinRole, Organisation, User, UserRole, UserStatus
 
 
-class BeyondReach(Forbidden):
-    type = "beyond-reach"
-    title = "Beyond your reach"
-
-
 class LastRootAdmin(Conflict):
     type = "last-root-admin"
     title = "The last root administrator"
+
+
+def user_resource(user: User) -> Resource:
+    """The user as authorization sees it: where it belongs and the roles it holds."""
+    return Resource("user", str(user.id), user.organisation_id, tuple(role.role for role in user.roles))
 
 
 def _row(user: User, active_sessions: int, now: datetime) -> AdminUserRow:
@@ -81,18 +82,24 @@ class AdminService:
         sort: UserSort,
         order: Order,
         paging: PageParams,
+        organisation_id: uuid.UUID | None = None,
     ) -> Page[AdminUserRow]:
-        scoped = replace(filters, organisation_id=admin.organisation_filter(filters.organisation_id))
         now = self.now
         rows, total = await UserRepository(db).list_users(
-            scoped, sort, order, now, limit=paging.page_size, offset=paging.offset
+            admin.scope.narrow(organisation_id),
+            filters,
+            sort,
+            order,
+            now,
+            limit=paging.page_size,
+            offset=paging.offset,
         )
         items = [_row(user, count, now) for user, count in rows]
         return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
     async def visible_user(self, db: AsyncSession, admin: Admin, user_id: uuid.UUID) -> User:
-        user = await UserRepository(db).get_live(user_id)
-        if user is None or not admin.can_see(user.organisation_id):
+        user = await UserRepository(db).get_live_in(admin.scope, user_id)
+        if user is None:
             raise NotFound("No such user.")
         return user
 
@@ -103,22 +110,28 @@ class AdminService:
         user = await self.visible_user(db, admin, user_id)
         if not self_ok and user.id == admin.principal.user_id:
             raise BeyondReach("Administrators cannot do this to their own account.")
-        if rank_of([role.role for role in user.roles]) > admin.rank:
-            raise BeyondReach("This user holds a role above yours.")
+        admin.enforce(
+            user_resource(user), missing="No such user.", beyond="This user holds a role above yours."
+        )
         return user
 
     async def user_within_reach(self, db: AsyncSession, admin: Admin, user_id: uuid.UUID) -> User:
         """A user the admin may act for (themself included): visible and not ranked above them."""
         return await self._target(db, admin, user_id, self_ok=True)
 
-    def _check_roles(self, admin: Admin, roles: list[str]) -> tuple[BuiltinRole, ...]:
+    def _check_roles(
+        self, admin: Admin, roles: list[str], organisation_id: uuid.UUID
+    ) -> tuple[BuiltinRole, ...]:
         unknown = [role for role in roles if role not in BUILTIN_ROLES]
         if unknown:
             raise ValidationFailed(f"Unknown role(s): {', '.join(sorted(unknown))}.")
-        if rank_of(roles) > admin.rank:
+        decision = admin.decide(Resource("role", ",".join(roles), organisation_id, tuple(roles)))
+        if decision.denial is Denial.RANK:
             raise BeyondReach("You cannot grant a role above your own.")
-        if admin.organisation_id is not None and BuiltinRole.ROOT_ADMIN in roles:
+        if decision.denial is Denial.GLOBAL_ROLE:
             raise BeyondReach("Only root administrators grant root_admin.")
+        if not decision.allowed:
+            raise NotFound("No such organisation.")
         return tuple(BuiltinRole(role) for role in dict.fromkeys(roles))
 
     async def _last_root_admin_guard(self, db: AsyncSession, user: User) -> None:
@@ -134,7 +147,7 @@ class AdminService:
     # -- creating and editing -----------------------------------------------------------------
 
     async def create_user(self, db: AsyncSession, admin: Admin, body: AdminUserCreate) -> tuple[User, str]:
-        roles = self._check_roles(admin, body.roles)
+        roles = self._check_roles(admin, body.roles, body.organisation_id or admin.principal.organisation_id)
         organisation = await self._organisation(db, admin, body.organisation_id)
         password = generate_password()
         profile = profile_values(body, self.settings, only_set=False)
@@ -155,8 +168,9 @@ class AdminService:
         self, db: AsyncSession, admin: Admin, requested: uuid.UUID | None
     ) -> Organisation:
         organisation_id = requested or admin.principal.organisation_id
-        if not admin.can_see(organisation_id):
-            raise NotFound("No such organisation.")
+        admin.enforce(
+            Resource("organisation", str(organisation_id), organisation_id), missing="No such organisation."
+        )
         organisation = await db.get(Organisation, organisation_id)
         if organisation is None:
             raise NotFound("No such organisation.")
@@ -175,7 +189,7 @@ class AdminService:
             before[key], after[key] = _plain(getattr(user, key)), _plain(value)
             setattr(user, key, value)
         if body.roles is not None:
-            roles = self._check_roles(admin, body.roles)
+            roles = self._check_roles(admin, body.roles, user.organisation_id)
             current = sorted(role.role for role in user.roles)
             wanted = sorted(str(role) for role in roles)
             if current != wanted:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from garrison.authz.scope import OrgScope
 from garrison.identity.schemas import UserSort
 from garrison.kit.pagination import Order
 from garrison.models import Session, User, UserRole, UserStatus
@@ -25,7 +26,6 @@ class UserFilters:
     status: UserStatusFilter | None = None
     role: str | None = None
     department: str | None = None
-    organisation_id: uuid.UUID | None = None
 
 
 class UserRepository:
@@ -64,10 +64,8 @@ class UserRepository:
         """Store a re-encoded hash of the same password (a legacy or outdated hash, upgraded at login)."""
         await self.db.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 
-    def _user_query(self, filters: UserFilters, now: datetime) -> Select[User]:
-        query = select(User).where(User.deleted_at.is_(None))
-        if filters.organisation_id is not None:
-            query = query.where(User.organisation_id == filters.organisation_id)
+    def _user_query(self, scope: OrgScope, filters: UserFilters, now: datetime) -> Select[User]:
+        query = select(User).where(User.deleted_at.is_(None), scope.clause(User.organisation_id))
         if filters.q:
             pattern = (
                 "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -88,9 +86,17 @@ class UserRepository:
         return query
 
     async def list_users(
-        self, filters: UserFilters, sort: UserSort, order: Order, now: datetime, *, limit: int, offset: int
+        self,
+        scope: OrgScope,
+        filters: UserFilters,
+        sort: UserSort,
+        order: Order,
+        now: datetime,
+        *,
+        limit: int,
+        offset: int,
     ) -> tuple[list[tuple[User, int]], int]:
-        base = self._user_query(filters, now)
+        base = self._user_query(scope, filters, now)
         total = await self.db.scalar(select(func.count()).select_from(base.subquery())) or 0
         column = {
             UserSort.CREATED_AT: User.created_at,
@@ -117,6 +123,14 @@ class UserRepository:
         return await self.db.scalar(
             select(User)
             .where(User.id == user_id, User.deleted_at.is_(None))
+            .options(selectinload(User.roles))
+        )
+
+    async def get_live_in(self, scope: OrgScope, user_id: uuid.UUID) -> User | None:
+        """The user (not deleted) if it belongs to ``scope``."""
+        return await self.db.scalar(
+            select(User)
+            .where(User.id == user_id, User.deleted_at.is_(None), scope.clause(User.organisation_id))
             .options(selectinload(User.roles))
         )
 

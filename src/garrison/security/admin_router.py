@@ -34,8 +34,8 @@ async def list_anomalies(
     org_id: uuid.UUID | None = None,
 ) -> AnomalyFeed:
     """The anomaly feed, newest first. Poll with ``since`` set to the last ``next_since``."""
-    filters = AnomalyFilters(type, severity, user_id, status, since, to, org_id)
-    return await anomalies.feed(db, admin, filters, paging)
+    filters = AnomalyFilters(type, severity, user_id, status, since, to)
+    return await anomalies.feed(db, admin, filters, paging, org_id)
 
 
 @router.post("/anomalies/{anomaly_id}/acknowledge", response_model=AnomalyOut)

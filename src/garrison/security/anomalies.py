@@ -25,18 +25,21 @@ class AnomalyFilters:
     status: AnomalyStatus | None = None
     since: datetime | None = None
     until: datetime | None = None
-    organisation_id: uuid.UUID | None = None
 
 
 def _out(anomaly: Anomaly) -> AnomalyOut:
     return AnomalyOut.model_validate(anomaly, from_attributes=True)
 
 
-async def feed(db: AsyncSession, admin: Admin, filters: AnomalyFilters, paging: PageParams) -> AnomalyFeed:
-    query = select(Anomaly)
-    organisation_id = admin.organisation_filter(filters.organisation_id)
-    if organisation_id is not None:
-        query = query.where(Anomaly.organisation_id == organisation_id)
+async def feed(
+    db: AsyncSession,
+    admin: Admin,
+    filters: AnomalyFilters,
+    paging: PageParams,
+    organisation_id: uuid.UUID | None = None,
+) -> AnomalyFeed:
+    """The feed within the caller's scope (narrowed to ``organisation_id`` if given)."""
+    query = select(Anomaly).where(admin.scope.narrow(organisation_id).clause(Anomaly.organisation_id))
     if filters.type:
         query = query.where(Anomaly.type == filters.type)
     if filters.severity:
@@ -71,8 +74,10 @@ async def transition(
     db: AsyncSession, admin: Admin, anomaly_id: uuid.UUID, to: AnomalyStatus, note: str | None, now: datetime
 ) -> AnomalyOut:
     """open -> acknowledged -> resolved (or open -> resolved); each step audited."""
-    anomaly = await db.get(Anomaly, anomaly_id)
-    if anomaly is None or not admin.can_see(anomaly.organisation_id):
+    anomaly = await db.scalar(
+        select(Anomaly).where(Anomaly.id == anomaly_id, admin.scope.clause(Anomaly.organisation_id))
+    )
+    if anomaly is None:
         raise NotFound("No such anomaly.")
     was = anomaly.status
     if was == AnomalyStatus.RESOLVED or (to == AnomalyStatus.ACKNOWLEDGED and was != AnomalyStatus.OPEN):

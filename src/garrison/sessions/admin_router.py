@@ -34,10 +34,8 @@ async def list_sessions(
 ) -> Page[AdminSessionRow]:
     """Sessions newest first. active: within lifetime, not ended; expired: lifetime passed; revoked:
     ended by logout, an administrator or a policy."""
-    filters = SessionFilters(
-        user_id=user_id, state=state, since=from_, until=to, ip=ip, organisation_id=org_id
-    )
-    return await service.list_sessions(db, admin, filters, paging)
+    filters = SessionFilters(user_id=user_id, state=state, since=from_, until=to, ip=ip)
+    return await service.list_sessions(db, admin, filters, paging, org_id)
 
 
 @router.post("/{session_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,12 +25,17 @@ class SessionAdmin:
         self._idle = timedelta(seconds=sessions.settings.session_idle_timeout)
 
     async def list_sessions(
-        self, db: AsyncSession, admin: Admin, filters: SessionFilters, paging: PageParams
+        self,
+        db: AsyncSession,
+        admin: Admin,
+        filters: SessionFilters,
+        paging: PageParams,
+        organisation_id: uuid.UUID | None = None,
     ) -> Page[AdminSessionRow]:
-        scoped = replace(filters, organisation_id=admin.organisation_filter(filters.organisation_id))
+        scope = admin.scope.narrow(organisation_id)
         now = self.sessions.clock.now()
         rows, total = await SessionRepository(db).list_filtered(
-            scoped, now, now - self._idle, limit=paging.page_size, offset=paging.offset
+            scope, filters, now, now - self._idle, limit=paging.page_size, offset=paging.offset
         )
         items = [_session_row(session, username, state) for session, username, state in rows]
         return Page(items=items, total=total, page=paging.page, page_size=paging.page_size)
@@ -39,8 +43,8 @@ class SessionAdmin:
     async def revoke_session(
         self, db: AsyncSession, admin: Admin, session_id: uuid.UUID, reason: str | None
     ) -> None:
-        session = await SessionRepository(db).get(session_id)
-        if session is None or not admin.can_see(session.organisation_id):
+        session = await SessionRepository(db).get_in(admin.scope, session_id)
+        if session is None:
             raise NotFound("No such session.")
         await self.users.user_within_reach(db, admin, session.user_id)
         if session.ended_at is not None:

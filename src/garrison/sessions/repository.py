@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from garrison.authz.scope import OrgScope
 from garrison.db import TableRow
 from garrison.models import RefreshToken, Session, User, UserRole, UserStatus
 from garrison.models.base import table
@@ -122,7 +123,6 @@ class SessionFilters:
     since: datetime | None = None
     until: datetime | None = None
     ip: str | None = None
-    organisation_id: uuid.UUID | None = None
 
 
 class SessionRepository:
@@ -282,12 +282,21 @@ class SessionRepository:
         return list(result), total
 
     async def list_filtered(
-        self, filters: SessionFilters, now: datetime, idle_cutoff: datetime, *, limit: int, offset: int
+        self,
+        scope: OrgScope,
+        filters: SessionFilters,
+        now: datetime,
+        idle_cutoff: datetime,
+        *,
+        limit: int,
+        offset: int,
     ) -> tuple[list[tuple[Session, str, str]], int]:
         state = session_state(now, idle_cutoff)
-        query = select(Session, User.username, state.label("state")).join(User, User.id == Session.user_id)
-        if filters.organisation_id is not None:
-            query = query.where(Session.organisation_id == filters.organisation_id)
+        query = (
+            select(Session, User.username, state.label("state"))
+            .join(User, User.id == Session.user_id)
+            .where(scope.clause(Session.organisation_id))
+        )
         if filters.user_id is not None:
             query = query.where(Session.user_id == filters.user_id)
         if filters.state is not None:
@@ -306,3 +315,9 @@ class SessionRepository:
 
     async def get(self, session_id: uuid.UUID) -> Session | None:
         return await self.db.get(Session, session_id)
+
+    async def get_in(self, scope: OrgScope, session_id: uuid.UUID) -> Session | None:
+        """The session if it belongs to ``scope``."""
+        return await self.db.scalar(
+            select(Session).where(Session.id == session_id, scope.clause(Session.organisation_id))
+        )
